@@ -1,0 +1,56 @@
+# shellcheck shell=bash
+# Shared by deploy/dev/up, deploy/dev/down, deploy/dev/stack and tests/run (sourced, bash).
+# Everything a local stack needs: Debian packages, the build, and helpers that print progress.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# Debian 12 packages for building, running and testing.
+PACKAGES=(
+    build-essential autoconf automake pkg-config clang
+    libfcgi-dev libyajl-dev libpq-dev libsodium-dev libcrypt-dev libcmocka-dev
+    postgresql postgresql-client nginx-light
+    python3 python3-pytest python3-psycopg2 libxml2-utils curl wrk
+)
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+ensure_packages() {
+    local missing=() p
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    [ "$(id -u)" -eq 0 ] || die "missing Debian packages (${missing[*]}): run as root or install them"
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # A fresh machine has no package lists: update before installing.
+    apt-get update -qq || die "apt-get update failed"
+    # Installing nginx or PostgreSQL may start Debian's own instances where systemd runs;
+    # policy-rc.d keeps them stopped: this stack runs its own, on its own ports.
+    local policy=/usr/sbin/policy-rc.d created_policy=
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && created_policy=1
+    fi
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    local rc=$?
+    [ -n "$created_policy" ] && rm -f "$policy"
+    [ $rc -eq 0 ] || die "apt-get install failed"
+}
+
+# Builds in the source tree; extra arguments go to configure (for example --enable-sanitizers).
+build() {
+    cd "$ROOT" || die "cannot enter $ROOT"
+    local want="$*" have=
+    [ -f .configure-args ] && have=$(cat .configure-args)
+    if [ ! -x configure ] || [ ! -f Makefile ] || [ "$want" != "$have" ]; then
+        say "configuring${want:+ ($want)}"
+        [ -f Makefile ] && make -s distclean >/dev/null 2>&1
+        ./autogen.sh >/dev/null 2>&1 || die "autogen.sh failed"
+        # shellcheck disable=SC2068
+        ./configure -q --enable-werror $@ || die "configure failed"
+        printf '%s' "$want" > .configure-args
+    fi
+    say "building"
+    make -s -j"$(nproc)" >/dev/null || { make -j1; die "build failed"; }
+}

@@ -1,0 +1,139 @@
+#include "config.h"
+
+#include "listener.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static bool
+listener_set_nonblocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	/* Workers poll() before accepting; a non-blocking accept lets the losers of a race go back to
+	 * poll() instead of sleeping in accept(), where a shutdown could not reach them. */
+	return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+static int
+listener_inherited(void)
+{
+	int accepting = 0;
+	socklen_t len = sizeof accepting;
+
+	if (getsockopt(STDIN_FILENO, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || !accepting) {
+		log_error("no listen path is configured and fd 0 is not a listening socket: set listen "
+		    "(or WEBHOOKD_LISTEN), or start the daemon through systemd socket activation");
+		return -1;
+	}
+	if (!listener_set_nonblocking(STDIN_FILENO)) {
+		log_error("cannot make the inherited socket non-blocking: %s", strerror(errno));
+		return -1;
+	}
+	return STDIN_FILENO;
+}
+
+/* Removes a stale socket left by a crashed instance, but never steals a live one or a non-socket. */
+static bool
+listener_clear_path(const struct sockaddr_un *addr)
+{
+	struct stat st;
+	int probe;
+	bool live;
+
+	if (lstat(addr->sun_path, &st) != 0)
+		return errno == ENOENT;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_error("listen path %s exists and is not a socket", addr->sun_path);
+		return false;
+	}
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return false;
+	live = connect(probe, (const struct sockaddr *)addr, sizeof *addr) == 0;
+	close(probe);
+	if (live) {
+		log_error("listen path %s is in use by another process", addr->sun_path);
+		return false;
+	}
+	return unlink(addr->sun_path) == 0;
+}
+
+static int
+listener_create(const struct settings *s)
+{
+	struct sockaddr_un addr;
+	mode_t old_umask;
+	int fd, rc;
+
+	memset(&addr, 0, sizeof addr);
+	addr.sun_family = AF_UNIX;
+	if (strlen(s->listen) >= sizeof addr.sun_path) {
+		log_error("listen path %s is longer than %zu bytes", s->listen, sizeof addr.sun_path - 1);
+		return -1;
+	}
+	strcpy(addr.sun_path, s->listen);
+	if (!listener_clear_path(&addr))
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_error("cannot create a unix socket: %s", strerror(errno));
+		return -1;
+	}
+	/* The umask gives the node its final mode at bind(), so there is no moment when it is wider. */
+	old_umask = umask((mode_t)(~s->listen_mode & 0777));
+	rc = bind(fd, (const struct sockaddr *)&addr, sizeof addr);
+	umask(old_umask);
+	if (rc != 0) {
+		log_error("cannot bind %s: %s", s->listen, strerror(errno));
+		goto fail;
+	}
+	if (s->listen_group != NULL) {
+		struct group *gr = getgrnam(s->listen_group);
+
+		if (gr == NULL) {
+			log_error("listen_group %s: no such group", s->listen_group);
+			goto fail_unlink;
+		}
+		if (chown(s->listen, (uid_t)-1, gr->gr_gid) != 0) {
+			log_error("cannot give %s to group %s: %s", s->listen, s->listen_group, strerror(errno));
+			goto fail_unlink;
+		}
+	}
+	if (listen(fd, (int)s->listen_backlog) != 0 || !listener_set_nonblocking(fd)) {
+		log_error("cannot listen on %s: %s", s->listen, strerror(errno));
+		goto fail_unlink;
+	}
+	return fd;
+fail_unlink:
+	unlink(s->listen);
+fail:
+	close(fd);
+	return -1;
+}
+
+int
+listener_open(const struct settings *s)
+{
+	return s->listen != NULL ? listener_create(s) : listener_inherited();
+}
+
+void
+listener_close(int fd, const struct settings *s)
+{
+	if (fd < 0)
+		return;
+	if (s->listen != NULL) {
+		close(fd);
+		unlink(s->listen);
+	}
+}

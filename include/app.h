@@ -1,0 +1,28 @@
+/*
+ * The request pipeline of the service: route, check the body size, authenticate, run the
+ * handler, and turn every failure into an HTTP status with a NetServer-shaped error body.
+ */
+#ifndef WEBHOOKD_APP_H
+#define WEBHOOKD_APP_H
+
+#include "auth.h"
+#include "authcache.h"
+#include "db.h"
+#include "http.h"
+
+/* Shared by all workers, read-only once they run (the cache locks itself). */
+struct app {
+	long max_body;
+	struct authcache *authcache;
+};
+
+/* Per worker thread: never shared. */
+struct app_worker {
+	struct app *app;
+	struct db *db;
+	struct auth_crypt *crypt;
+};
+
+void app_handle(struct app_worker *w, const struct request *req, struct response *resp);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * The plain request view and response that the service core works on. The front (FastCGI today)
+ * fills a request view from its own representation and writes the response out.
+ */
+#ifndef WEBHOOKD_HTTP_H
+#define WEBHOOKD_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+/* Borrowed strings, valid while the request is handled; NULL when absent. */
+struct request {
+	const char *method;
+	const char *path;          /* decoded and normalised by the web server */
+	const char *query;
+	const char *authorization;
+	const char *body;          /* NUL-terminated copy of the body, at most max_body bytes */
+	size_t body_len;
+	bool body_too_large;       /* the declared body exceeds max_body; body is then empty */
+};
+
+#define RESPONSE_MAX_HEADERS 8
+
+struct response_header {
+	const char *name;  /* static */
+	char *value;
+};
+
+struct response {
+	int status;
+	const char *content_type;  /* static */
+	struct response_header headers[RESPONSE_MAX_HEADERS];
+	size_t nheaders;
+	struct buf body;
+};
+
+void response_init(struct response *r);
+void response_reset(struct response *r);
+void response_free(struct response *r);
+/* Adds a header (the value is copied); more than RESPONSE_MAX_HEADERS is a programming error. */
+void response_add_header(struct response *r, const char *name, const char *value);
+const char *http_status_text(int status);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * Daemon settings: defaults, then a "key = value" file, then WEBHOOKD_<KEY> environment
+ * variables (the environment wins). A missing or invalid setting is an error that names it.
+ */
+#ifndef WEBHOOKD_SETTINGS_H
+#define WEBHOOKD_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "log.h"
+
+struct settings {
+	char *listen;            /* unix socket path; NULL: use the listening socket inherited on fd 0 */
+	long listen_mode;        /* permission bits of the socket we create */
+	char *listen_group;      /* group of the socket we create; NULL: the daemon's own */
+	long listen_backlog;
+	long workers;            /* worker threads, each with one FastCGI request and one PGconn */
+	char *database;          /* libpq connection string; required */
+	long statement_timeout_ms;
+	long max_body;           /* bytes of request body read before answering 413 */
+	long shutdown_timeout_s; /* how long requests in flight may take to finish on SIGTERM */
+	long log_level;          /* 3 error, 4 warning, 6 info, 7 debug */
+};
+
+/* Fills *s; on failure writes a one-line reason naming the setting into err and returns false. */
+bool settings_load(struct settings *s, const char *path, char *const *envp, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+void settings_free(struct settings *s);
+
+#endif

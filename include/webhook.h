@@ -1,0 +1,46 @@
+/* The Webhook carrier, as the reference page defines it. */
+#ifndef WEBHOOKD_WEBHOOK_H
+#define WEBHOOKD_WEBHOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum webhook_state {
+	WEBHOOK_STATE_UNKNOWN = 0,
+	WEBHOOK_STATE_ACTIVE = 1,
+	WEBHOOK_STATE_STOPPED = 2,
+	WEBHOOK_STATE_TOO_MANY_ERRORS = 3,
+};
+
+/* Date-times are microseconds since the Unix epoch, UTC; this value means "unset" (0001-01-01T00:00:00). */
+#define WEBHOOK_TIME_UNSET INT64_MIN
+
+/* NULL pointers are JSON nulls. */
+struct webhook {
+	int32_t id;
+	char *name;
+	char **events;          /* NULL: null; otherwise nevents strings */
+	size_t nevents;
+	char *target_url;
+	char *secret;
+	enum webhook_state state;
+	char *type;
+	char *headers_json;     /* a JSON object of strings, as stored */
+	char *properties_json;  /* a JSON object of any values, as stored */
+	int64_t registered;
+	int64_t updated;
+	/* RegisteredAssociate and UpdatedAssociate are always null for an unsaved webhook. */
+};
+
+void webhook_init(struct webhook *w);
+void webhook_free(struct webhook *w);
+/* The serialized name of a state ("Active"), or NULL for a value outside the enumeration. */
+const char *webhook_state_name(enum webhook_state state);
+
+#define WEBHOOK_TIME_TEXT_SIZE 32
+/* Formats a date-time as NetServer does: "2024-05-01T12:30:00", with ".ffffff" when there are
+ * fractional seconds, and "0001-01-01T00:00:00" when unset. Returns false when out of range. */
+bool webhook_format_time(int64_t us, char out[WEBHOOK_TIME_TEXT_SIZE]);
+
+#endif

@@ -1,0 +1,63 @@
+#include "config.h"
+
+#include "http.h"
+
+#include <stdlib.h>
+
+#include "xalloc.h"
+
+void
+response_init(struct response *r)
+{
+	r->status = 500;
+	r->content_type = NULL;
+	r->nheaders = 0;
+	buf_init(&r->body);
+}
+
+void
+response_reset(struct response *r)
+{
+	for (size_t i = 0; i < r->nheaders; i++)
+		free(r->headers[i].value);
+	r->nheaders = 0;
+	r->status = 500;
+	r->content_type = NULL;
+	buf_reset(&r->body);
+}
+
+void
+response_free(struct response *r)
+{
+	response_reset(r);
+	buf_free(&r->body);
+}
+
+void
+response_add_header(struct response *r, const char *name, const char *value)
+{
+	if (r->nheaders == RESPONSE_MAX_HEADERS)
+		abort();
+	r->headers[r->nheaders].name = name;
+	r->headers[r->nheaders].value = xstrdup(value);
+	r->nheaders++;
+}
+
+const char *
+http_status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}

@@ -1,0 +1,263 @@
+#include "config.h"
+
+#include "settings.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "xalloc.h"
+
+enum setting_kind { SETTING_STRING, SETTING_NUMBER, SETTING_MODE, SETTING_LOG_LEVEL };
+
+struct setting_def {
+	const char *key;
+	enum setting_kind kind;
+	size_t offset;
+	long min;
+	long max;
+};
+
+#define STRING_SETTING(k) { #k, SETTING_STRING, offsetof(struct settings, k), 0, 0 }
+#define NUMBER_SETTING(k, lo, hi) { #k, SETTING_NUMBER, offsetof(struct settings, k), lo, hi }
+
+static const struct setting_def setting_defs[] = {
+	STRING_SETTING(listen),
+	{ "listen_mode", SETTING_MODE, offsetof(struct settings, listen_mode), 0, 0777 },
+	STRING_SETTING(listen_group),
+	NUMBER_SETTING(listen_backlog, 1, 65535),
+	NUMBER_SETTING(workers, 1, 256),
+	STRING_SETTING(database),
+	NUMBER_SETTING(statement_timeout_ms, 1, 600000),
+	NUMBER_SETTING(max_body, 0, 16 * 1024 * 1024),
+	NUMBER_SETTING(shutdown_timeout_s, 1, 3600),
+	{ "log_level", SETTING_LOG_LEVEL, offsetof(struct settings, log_level), 0, 0 },
+};
+
+static void
+settings_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+settings_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static const struct setting_def *
+settings_find(const char *key, size_t keylen)
+{
+	for (size_t i = 0; i < sizeof setting_defs / sizeof setting_defs[0]; i++) {
+		if (strlen(setting_defs[i].key) == keylen && strncasecmp(setting_defs[i].key, key, keylen) == 0)
+			return &setting_defs[i];
+	}
+	return NULL;
+}
+
+static bool
+settings_parse_long(const char *value, int base, long *out)
+{
+	char *end;
+	long v;
+
+	if (*value == '\0' || *value == '-' || *value == '+')
+		return false;
+	errno = 0;
+	v = strtol(value, &end, base);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool
+settings_parse_log_level(const char *value, long *out)
+{
+	static const struct { const char *name; long level; } levels[] = {
+		{ "error", LOG_LEVEL_ERROR }, { "warning", LOG_LEVEL_WARNING },
+		{ "info", LOG_LEVEL_INFO }, { "debug", LOG_LEVEL_DEBUG },
+	};
+
+	for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+		if (strcasecmp(value, levels[i].name) == 0) {
+			*out = levels[i].level;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Stores one value; origin says where it came from ("FILE:LINE" or "WEBHOOKD_KEY") for the error. */
+static bool
+settings_set(struct settings *s, const struct setting_def *def, const char *value, const char *origin,
+    char *err, size_t errlen)
+{
+	void *field = (char *)s + def->offset;
+	long number;
+
+	switch (def->kind) {
+	case SETTING_STRING: {
+		char **str = field;
+
+		free(*str);
+		*str = *value != '\0' ? xstrdup(value) : NULL;
+		return true;
+	}
+	case SETTING_NUMBER:
+	case SETTING_MODE:
+		if (!settings_parse_long(value, def->kind == SETTING_MODE ? 8 : 10, &number) ||
+		    number < def->min || number > def->max) {
+			if (def->kind == SETTING_MODE)
+				settings_error(err, errlen, "%s: invalid %s \"%s\": expected an octal mode such as 0660",
+				    origin, def->key, value);
+			else
+				settings_error(err, errlen, "%s: invalid %s \"%s\": expected an integer from %ld to %ld",
+				    origin, def->key, value, def->min, def->max);
+			return false;
+		}
+		*(long *)field = number;
+		return true;
+	case SETTING_LOG_LEVEL:
+		if (!settings_parse_log_level(value, &number)) {
+			settings_error(err, errlen, "%s: invalid %s \"%s\": expected error, warning, info or debug",
+			    origin, def->key, value);
+			return false;
+		}
+		*(long *)field = number;
+		return true;
+	}
+	return false;
+}
+
+static char *
+settings_trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		*--end = '\0';
+	return s;
+}
+
+static bool
+settings_load_file(struct settings *s, const char *path, char *err, size_t errlen)
+{
+	char line[4096];
+	char origin[512];
+	unsigned lineno = 0;
+	bool ok = true;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		settings_error(err, errlen, "cannot read configuration file %s: %s", path, strerror(errno));
+		return false;
+	}
+	while (ok && fgets(line, sizeof line, f) != NULL) {
+		char *key, *eq, *value;
+		const struct setting_def *def;
+
+		lineno++;
+		snprintf(origin, sizeof origin, "%s:%u", path, lineno);
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			settings_error(err, errlen, "%s: line too long", origin);
+			ok = false;
+			break;
+		}
+		key = settings_trim(line);
+		if (*key == '\0' || *key == '#')
+			continue;
+		eq = strchr(key, '=');
+		if (eq == NULL) {
+			settings_error(err, errlen, "%s: expected \"key = value\"", origin);
+			ok = false;
+			break;
+		}
+		*eq = '\0';
+		key = settings_trim(key);
+		value = settings_trim(eq + 1);
+		def = settings_find(key, strlen(key));
+		if (def == NULL) {
+			settings_error(err, errlen, "%s: unknown setting \"%s\"", origin, key);
+			ok = false;
+			break;
+		}
+		ok = settings_set(s, def, value, origin, err, errlen);
+	}
+	if (ok && ferror(f)) {
+		settings_error(err, errlen, "cannot read configuration file %s", path);
+		ok = false;
+	}
+	fclose(f);
+	return ok;
+}
+
+static bool
+settings_load_env(struct settings *s, char *const *envp, char *err, size_t errlen)
+{
+	static const char prefix[] = "WEBHOOKD_";
+
+	for (; envp != NULL && *envp != NULL; envp++) {
+		const char *var = *envp, *eq, *key;
+		const struct setting_def *def;
+		char origin[128];
+
+		if (strncmp(var, prefix, sizeof prefix - 1) != 0 || (eq = strchr(var, '=')) == NULL)
+			continue;
+		key = var + sizeof prefix - 1;
+		def = settings_find(key, (size_t)(eq - key));
+		snprintf(origin, sizeof origin, "%.*s", (int)(eq - var), var);
+		if (def == NULL) {
+			settings_error(err, errlen, "%s: unknown setting", origin);
+			return false;
+		}
+		if (!settings_set(s, def, eq + 1, origin, err, errlen))
+			return false;
+	}
+	return true;
+}
+
+bool
+settings_load(struct settings *s, const char *path, char *const *envp, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof *s);
+	s->listen_mode = 0660;
+	s->listen_backlog = 1024;
+	s->workers = 8;
+	s->statement_timeout_ms = 2000;
+	s->max_body = 64 * 1024;
+	s->shutdown_timeout_s = 10;
+	s->log_level = LOG_LEVEL_INFO;
+
+	if (path != NULL && !settings_load_file(s, path, err, errlen))
+		goto fail;
+	if (!settings_load_env(s, envp, err, errlen))
+		goto fail;
+	if (s->database == NULL) {
+		settings_error(err, errlen, "database is not set: give a libpq connection string as "
+		    "\"database = ...\" in the configuration file or in WEBHOOKD_DATABASE");
+		goto fail;
+	}
+	return true;
+fail:
+	settings_free(s);
+	return false;
+}
+
+void
+settings_free(struct settings *s)
+{
+	free(s->listen);
+	free(s->listen_group);
+	free(s->database);
+	memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,72 @@
+#include "config.h"
+
+#include "webhook.h"
+
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void
+webhook_init(struct webhook *w)
+{
+	memset(w, 0, sizeof *w);
+	w->state = WEBHOOK_STATE_UNKNOWN;
+	w->registered = WEBHOOK_TIME_UNSET;
+	w->updated = WEBHOOK_TIME_UNSET;
+}
+
+void
+webhook_free(struct webhook *w)
+{
+	for (size_t i = 0; i < w->nevents; i++)
+		free(w->events[i]);
+	free(w->events);
+	free(w->name);
+	free(w->target_url);
+	free(w->secret);
+	free(w->type);
+	free(w->headers_json);
+	free(w->properties_json);
+	webhook_init(w);
+}
+
+const char *
+webhook_state_name(enum webhook_state state)
+{
+	switch (state) {
+	case WEBHOOK_STATE_UNKNOWN: return "Unknown";
+	case WEBHOOK_STATE_ACTIVE: return "Active";
+	case WEBHOOK_STATE_STOPPED: return "Stopped";
+	case WEBHOOK_STATE_TOO_MANY_ERRORS: return "TooManyErrors";
+	}
+	return NULL;
+}
+
+bool
+webhook_format_time(int64_t us, char out[WEBHOOK_TIME_TEXT_SIZE])
+{
+	int64_t secs, frac;
+	time_t t;
+	struct tm tm;
+	int n;
+
+	if (us == WEBHOOK_TIME_UNSET) {
+		memcpy(out, "0001-01-01T00:00:00", sizeof "0001-01-01T00:00:00");
+		return true;
+	}
+	secs = us / 1000000;
+	frac = us % 1000000;
+	if (frac < 0) {
+		frac += 1000000;
+		secs--;
+	}
+	t = (time_t)secs;
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999)
+		return false;
+	n = snprintf(out, WEBHOOK_TIME_TEXT_SIZE, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (frac != 0)
+		snprintf(out + n, WEBHOOK_TIME_TEXT_SIZE - (size_t)n, ".%06ld", (long)frac);
+	return true;
+}
