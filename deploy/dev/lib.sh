@@ -38,19 +38,20 @@ ensure_packages() {
     [ $rc -eq 0 ] || die "apt-get install failed"
 }
 
-# Builds in the source tree; extra arguments go to configure (for example --enable-sanitizers).
+# build DIR [configure args]: an out-of-tree build in $ROOT/DIR (build/ is the one deploy/dev/up
+# runs; tests/run adds build-sanitizers/). The source tree itself is never configured.
 build() {
-    cd "$ROOT" || die "cannot enter $ROOT"
+    local dir=$1; shift
     local want="$*" have=
+    ( cd "$ROOT" && { [ -x configure ] || ./autogen.sh >/dev/null 2>&1; } ) || die "autogen.sh failed"
+    { mkdir -p "$ROOT/$dir" && cd "$ROOT/$dir"; } || die "cannot enter $ROOT/$dir"
     [ -f .configure-args ] && have=$(cat .configure-args)
-    if [ ! -x configure ] || [ ! -f Makefile ] || [ "$want" != "$have" ]; then
-        say "configuring${want:+ ($want)}"
-        [ -f Makefile ] && make -s distclean >/dev/null 2>&1
-        ./autogen.sh >/dev/null 2>&1 || die "autogen.sh failed"
-        # shellcheck disable=SC2068
-        ./configure -q --enable-werror $@ || die "configure failed"
+    if [ ! -f Makefile ] || [ "$want" != "$have" ]; then
+        say "configuring $dir${want:+ ($want)}"
+        "$ROOT/configure" -q --enable-werror "$@" || die "configure failed"
         printf '%s' "$want" > .configure-args
     fi
-    say "building"
+    say "building $dir"
     make -s -j"$(nproc)" >/dev/null || { make -j1; die "build failed"; }
+    cd "$ROOT" || die "cannot enter $ROOT"
 }
