@@ -100,6 +100,14 @@ fcgi_io_serve(FCGX_Request *fr, struct app_worker *w, char *body, long max_body,
 	req.path = FCGX_GetParam("DOCUMENT_URI", fr->envp);
 	req.query = FCGX_GetParam("QUERY_STRING", fr->envp);
 	req.authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
+	req.accept = FCGX_GetParam("HTTP_ACCEPT", fr->envp);
+	req.accept_language = FCGX_GetParam("HTTP_ACCEPT_LANGUAGE", fr->envp);
+	req.so_language = FCGX_GetParam("HTTP_SO_LANGUAGE", fr->envp);
+	req.so_culture = FCGX_GetParam("HTTP_SO_CULTURE", fr->envp);
+	req.so_timezone = FCGX_GetParam("HTTP_SO_TIMEZONE", fr->envp);
+	req.so_apptoken = FCGX_GetParam("HTTP_SO_APPTOKEN", fr->envp);
+	req.xsrf_token = FCGX_GetParam("HTTP_X_XSRF_TOKEN", fr->envp);
+	req.cookie = FCGX_GetParam("HTTP_COOKIE", fr->envp);
 	fcgi_io_read_body(fr, &req, body, max_body);
 
 	response_reset(resp);

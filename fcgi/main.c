@@ -92,7 +92,12 @@ signals_block(sigset_t *set)
 static int
 serve(const struct settings *s)
 {
-	struct app app = { .max_body = s->max_body };
+	struct app app = {
+		.max_body = s->max_body,
+		.auth_schemes = s->auth_scheme_mask,
+		.online = s->online,
+		.session_cookie = s->session_cookie,
+	};
 	struct pool *pool;
 	sigset_t signals;
 	int listen_fd, sig = 0;

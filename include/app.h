@@ -10,9 +10,14 @@
 #include "db.h"
 #include "http.h"
 
+#include <stdbool.h>
+
 /* Shared by all workers, read-only once they run (the cache locks itself). */
 struct app {
 	long max_body;
+	unsigned auth_schemes;       /* enum auth_scheme bits this installation accepts */
+	bool online;                 /* SO-AppToken required */
+	const char *session_cookie;  /* browser session cookie name */
 	struct authcache *authcache;
 };
 

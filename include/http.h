@@ -16,6 +16,14 @@ struct request {
 	const char *path;          /* decoded and normalised by the web server */
 	const char *query;
 	const char *authorization;
+	const char *accept;
+	const char *accept_language;
+	const char *so_language;
+	const char *so_culture;
+	const char *so_timezone;
+	const char *so_apptoken;
+	const char *xsrf_token;
+	const char *cookie;
 	const char *body;          /* NUL-terminated copy of the body, at most max_body bytes */
 	size_t body_len;
 	bool body_too_large;       /* the declared body exceeds max_body; body is then empty */

@@ -21,6 +21,11 @@ struct settings {
 	long max_body;           /* bytes of request body read before answering 413 */
 	long shutdown_timeout_s; /* how long requests in flight may take to finish on SIGTERM */
 	long log_level;          /* 3 error, 4 warning, 6 info, 7 debug */
+	char *installation;      /* "onsite" or "online": online requires SO-AppToken */
+	char *auth_schemes;      /* accepted Authorization schemes, e.g. "basic,soticket,bearer" */
+	unsigned auth_scheme_mask;  /* auth_schemes parsed (enum auth_scheme bits) */
+	bool online;             /* installation = online */
+	char *session_cookie;    /* name of the browser session cookie (X-XSRF-TOKEN requests) */
 };
 
 /* Fills *s; on failure writes a one-line reason naming the setting into err and returns false. */

@@ -39,8 +39,9 @@ void webhook_free(struct webhook *w);
 const char *webhook_state_name(enum webhook_state state);
 
 #define WEBHOOK_TIME_TEXT_SIZE 32
-/* Formats a date-time as NetServer does: "2024-05-01T12:30:00", with ".ffffff" when there are
- * fractional seconds, and "0001-01-01T00:00:00" when unset. Returns false when out of range. */
-bool webhook_format_time(int64_t us, char out[WEBHOOK_TIME_TEXT_SIZE]);
+/* Formats a UTC date-time as NetServer does: "2024-05-01T12:30:00", with ".ffffff" when there are
+ * fractional seconds and "Z" when tag_utc is set; "0001-01-01T00:00:00" (never tagged) when unset.
+ * Returns false when out of range. */
+bool webhook_format_time(int64_t us, bool tag_utc, char out[WEBHOOK_TIME_TEXT_SIZE]);
 
 #endif

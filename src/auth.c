@@ -18,37 +18,29 @@ struct auth_crypt {
 /* base64 of the longest acceptable "user:password". */
 #define AUTH_B64_MAX (4 * ((AUTH_USER_MAX + 1 + AUTH_PASSWORD_MAX + 2) / 3))
 
-enum auth_parse_result
-auth_parse_basic(const char *header, struct basic_credentials *out)
+/* The realm NetServer itself announces, so clients that match on it keep working. */
+#define AUTH_REALM "realm=\"SuperOffice Username or Ticket\""
+
+static const struct {
+	const char *name;
+	enum auth_scheme scheme;
+	const char *challenge;
+} auth_schemes[] = {
+	{ "Basic", AUTH_SCHEME_BASIC, "Basic " AUTH_REALM ", charset=\"UTF-8\"" },
+	{ "SOTicket", AUTH_SCHEME_SOTICKET, "SOTicket " AUTH_REALM },
+	{ "Bearer", AUTH_SCHEME_BEARER, "Bearer " AUTH_REALM },
+};
+#define AUTH_NSCHEMES (sizeof auth_schemes / sizeof auth_schemes[0])
+
+static enum auth_parse_result
+auth_parse_basic(const char *token, size_t token_len, struct auth_credentials *out)
 {
 	unsigned char decoded[AUTH_USER_MAX + 1 + AUTH_PASSWORD_MAX];
-	const char *token, *end, *colon;
-	size_t token_len, decoded_len;
+	const char *end, *colon;
+	size_t decoded_len, user_len, password_len;
 	enum auth_parse_result result = AUTH_MALFORMED;
 
-	memset(out, 0, sizeof *out);
-	if (header == NULL)
-		return AUTH_ABSENT;
-	while (*header == ' ' || *header == '\t')
-		header++;
-	if (*header == '\0')
-		return AUTH_ABSENT;
-	token = header + strcspn(header, " \t");
-	if ((size_t)(token - header) != 5 || strncasecmp(header, "Basic", 5) != 0) {
-		/* A scheme name is a token of visible characters; anything else is noise. */
-		for (const char *p = header; p < token; p++) {
-			if (*p <= ' ' || *p >= 0x7f)
-				return AUTH_MALFORMED;
-		}
-		return AUTH_UNSUPPORTED;
-	}
-	while (*token == ' ' || *token == '\t')
-		token++;
-	end = token + strcspn(token, " \t");
-	token_len = (size_t)(end - token);
-	while (*end == ' ' || *end == '\t')
-		end++;
-	if (*end != '\0' || token_len == 0 || token_len > AUTH_B64_MAX)
+	if (token_len > AUTH_B64_MAX)
 		return AUTH_MALFORMED;
 	if (sodium_base642bin(decoded, sizeof decoded, token, token_len, NULL, &decoded_len, &end,
 	        sodium_base64_VARIANT_ORIGINAL) != 0 || end != token + token_len)
@@ -58,25 +50,128 @@ auth_parse_basic(const char *header, struct basic_credentials *out)
 	colon = memchr(decoded, ':', decoded_len);
 	if (colon == NULL)
 		goto out;
-	{
-		size_t user_len = (size_t)(colon - (const char *)decoded);
-		size_t password_len = decoded_len - user_len - 1;
-
-		if (user_len > AUTH_USER_MAX || password_len > AUTH_PASSWORD_MAX)
-			goto out;
-		memcpy(out->user, decoded, user_len);
-		memcpy(out->password, colon + 1, password_len);
-	}
+	user_len = (size_t)(colon - (const char *)decoded);
+	password_len = decoded_len - user_len - 1;
+	if (user_len > AUTH_USER_MAX || password_len > AUTH_PASSWORD_MAX)
+		goto out;
+	memcpy(out->user, decoded, user_len);
+	memcpy(out->password, colon + 1, password_len);
 	result = AUTH_PARSED;
 out:
 	sodium_memzero(decoded, sizeof decoded);
 	return result;
 }
 
+enum auth_parse_result
+auth_parse(const char *header, unsigned accepted, struct auth_credentials *out)
+{
+	const char *scheme_end, *token, *end;
+	size_t scheme_len, token_len;
+
+	memset(out, 0, sizeof *out);
+	if (header == NULL)
+		return AUTH_ABSENT;
+	while (*header == ' ' || *header == '\t')
+		header++;
+	if (*header == '\0')
+		return AUTH_ABSENT;
+	scheme_end = header + strcspn(header, " \t");
+	scheme_len = (size_t)(scheme_end - header);
+	/* A scheme name is a token of visible characters; anything else is noise. */
+	for (const char *p = header; p < scheme_end; p++) {
+		if (*p <= ' ' || *p >= 0x7f)
+			return AUTH_MALFORMED;
+	}
+	token = scheme_end;
+	while (*token == ' ' || *token == '\t')
+		token++;
+	end = token + strcspn(token, " \t");
+	token_len = (size_t)(end - token);
+	while (*end == ' ' || *end == '\t')
+		end++;
+	for (size_t i = 0; i < AUTH_NSCHEMES; i++) {
+		if (strlen(auth_schemes[i].name) != scheme_len || strncasecmp(header, auth_schemes[i].name, scheme_len) != 0)
+			continue;
+		if (!(accepted & auth_schemes[i].scheme))
+			return AUTH_UNSUPPORTED;
+		out->scheme = auth_schemes[i].scheme;
+		if (*end != '\0' || token_len == 0)
+			return AUTH_MALFORMED;
+		if (out->scheme == AUTH_SCHEME_BASIC)
+			return auth_parse_basic(token, token_len, out);
+		/* Tickets ("7T:abc==") and tokens are opaque visible ASCII, used as sent. */
+		if (token_len > AUTH_TOKEN_MAX)
+			return AUTH_MALFORMED;
+		for (size_t k = 0; k < token_len; k++) {
+			if (token[k] <= ' ' || token[k] >= 0x7f)
+				return AUTH_MALFORMED;
+		}
+		memcpy(out->token, token, token_len);
+		return AUTH_PARSED;
+	}
+	return AUTH_UNSUPPORTED;
+}
+
 void
-auth_credentials_wipe(struct basic_credentials *c)
+auth_credentials_wipe(struct auth_credentials *c)
 {
 	sodium_memzero(c, sizeof *c);
+}
+
+bool
+auth_parse_scheme_list(const char *list, unsigned *mask)
+{
+	const char *p = list;
+
+	*mask = 0;
+	while (*p != '\0') {
+		size_t len;
+		bool known = false;
+
+		p += strspn(p, " ,\t");
+		len = strcspn(p, " ,\t");
+		if (len == 0)
+			break;
+		for (size_t i = 0; i < AUTH_NSCHEMES; i++) {
+			if (strlen(auth_schemes[i].name) == len && strncasecmp(p, auth_schemes[i].name, len) == 0) {
+				*mask |= (unsigned)auth_schemes[i].scheme;
+				known = true;
+			}
+		}
+		if (!known)
+			return false;
+		p += len;
+	}
+	return *mask != 0;
+}
+
+const char *
+auth_challenge(enum auth_scheme scheme)
+{
+	for (size_t i = 0; i < AUTH_NSCHEMES; i++) {
+		if (auth_schemes[i].scheme == scheme)
+			return auth_schemes[i].challenge;
+	}
+	return NULL;
+}
+
+void
+auth_token_digest_hex(const char *token, char hex[AUTH_DIGEST_HEX_SIZE])
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(digest, (const unsigned char *)token, strlen(token));
+	sodium_bin2hex(hex, AUTH_DIGEST_HEX_SIZE, digest, sizeof digest);
+}
+
+bool
+auth_token_digest_matches(const char *value, const char *stored_hex)
+{
+	char hex[AUTH_DIGEST_HEX_SIZE];
+
+	auth_token_digest_hex(value, hex);
+	return strlen(stored_hex) == AUTH_DIGEST_HEX_SIZE - 1 &&
+	    sodium_memcmp(hex, stored_hex, AUTH_DIGEST_HEX_SIZE - 1) == 0;
 }
 
 struct auth_crypt *

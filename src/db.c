@@ -9,6 +9,7 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
+#include "buf.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -18,7 +19,19 @@ struct db {
 	PGconn *conn;
 };
 
-enum db_statement { DB_STMT_ASSOCIATE_LOGIN, DB_STMT_WEBHOOK_DEFAULTS, DB_STMT_COUNT };
+enum db_statement {
+	DB_STMT_ASSOCIATE_LOGIN,
+	DB_STMT_WEBHOOK_DEFAULTS,
+	DB_STMT_TOKEN_LOGIN,
+	DB_STMT_SESSION_LOGIN,
+	DB_STMT_APPLICATION_GRANT,
+	DB_STMT_LANGUAGE_CHOICE,
+	DB_STMT_RESOURCE_TEXT,
+	DB_STMT_CULTURE_FORMAT,
+	DB_STMT_TIMEZONE_BY_CODE,
+	DB_STMT_TIMEZONE_BY_ID,
+	DB_STMT_COUNT
+};
 
 static const struct {
 	const char *name;
@@ -30,6 +43,32 @@ static const struct {
 	[DB_STMT_WEBHOOK_DEFAULTS] = { "webhook_defaults",
 	    "SELECT name, array_to_json(events)::text, target_url, secret, state, type, headers::text, "
 	    "properties::text FROM webhook_default", 0 },
+	[DB_STMT_TOKEN_LOGIN] = { "token_login",
+	    "SELECT c.associate_id, a.deleted, c.expires_at <= now(), c.revoked_at IS NOT NULL, '' "
+	    "FROM credential c JOIN associate a USING (associate_id) "
+	    "WHERE c.token_sha256 = decode($2, 'hex') AND c.scheme = $1", 2 },
+	[DB_STMT_SESSION_LOGIN] = { "session_login",
+	    "SELECT s.associate_id, a.deleted, s.expires_at <= now(), s.revoked_at IS NOT NULL, "
+	    "encode(s.xsrf_sha256, 'hex') "
+	    "FROM browser_session s JOIN associate a USING (associate_id) "
+	    "WHERE s.session_sha256 = decode($1, 'hex')", 1 },
+	[DB_STMT_APPLICATION_GRANT] = { "application_grant",
+	    "SELECT webhook_access, revoked_at IS NOT NULL FROM application WHERE token_sha256 = decode($1, 'hex')", 1 },
+	/* Rows: the default language, then each known candidate in the caller's order. */
+	[DB_STMT_LANGUAGE_CHOICE] = { "language_choice",
+	    "SELECT l.code, l.ml_code, l.is_default, c.ord FROM language l "
+	    "LEFT JOIN unnest($1::text[]) WITH ORDINALITY AS c(code, ord) ON c.code = l.code "
+	    "WHERE l.is_default OR c.code IS NOT NULL ORDER BY c.ord NULLS LAST", 1 },
+	[DB_STMT_RESOURCE_TEXT] = { "resource_text",
+	    "SELECT value FROM resource WHERE name = $1 AND language IN ($2, $3) "
+	    "ORDER BY language = $2 DESC LIMIT 1", 3 },
+	[DB_STMT_CULTURE_FORMAT] = { "culture_format",
+	    "SELECT code, decimal_separator, group_separator, date_pattern FROM culture "
+	    "WHERE code = $1 OR code = split_part($1, '-', 1) ORDER BY code = $1 DESC LIMIT 1", 1 },
+	[DB_STMT_TIMEZONE_BY_CODE] = { "timezone_by_code",
+	    "SELECT code, iana FROM timezone WHERE code = $1", 1 },
+	[DB_STMT_TIMEZONE_BY_ID] = { "timezone_by_id",
+	    "SELECT code, iana FROM timezone WHERE timezone_id = $1::integer", 1 },
 };
 
 struct db *
@@ -223,5 +262,183 @@ db_webhook_defaults(struct db *db, struct webhook *out)
 	PQclear(res);
 	if (r != DB_OK)
 		webhook_free(out);
+	return r;
+}
+
+/* Copies a text column into a fixed buffer; false when it does not fit. */
+static bool
+db_copy(const PGresult *res, int row, int col, char *out, size_t cap)
+{
+	const char *v = PQgetvalue(res, row, col);
+	size_t len = strlen(v);
+
+	if (len >= cap)
+		return false;
+	memcpy(out, v, len + 1);
+	return true;
+}
+
+static bool
+db_bool(const PGresult *res, int row, int col)
+{
+	return PQgetvalue(res, row, col)[0] == 't';
+}
+
+/* Runs a statement expected to return at most one row: DB_NOT_FOUND when it returns none. */
+static enum db_result
+db_query_row(struct db *db, enum db_statement stmt, const char *const *params, PGresult **res)
+{
+	enum db_result r = db_query(db, stmt, params, res);
+
+	if (r == DB_OK && PQntuples(*res) == 0) {
+		PQclear(*res);
+		*res = NULL;
+		return DB_NOT_FOUND;
+	}
+	return r;
+}
+
+static enum db_result
+db_token_row(struct db *db, enum db_statement stmt, const char *const *params, struct token_login *out)
+{
+	PGresult *res;
+	enum db_result r = db_query_row(db, stmt, params, &res);
+
+	memset(out, 0, sizeof *out);
+	if (r != DB_OK)
+		return r;
+	out->associate_id = (int32_t)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	out->associate_deleted = db_bool(res, 0, 1);
+	out->expired = db_bool(res, 0, 2);
+	out->revoked = db_bool(res, 0, 3);
+	if (!db_copy(res, 0, 4, out->xsrf_sha256_hex, sizeof out->xsrf_sha256_hex))
+		r = DB_FAILED;
+	PQclear(res);
+	return r;
+}
+
+enum db_result
+db_token_login(struct db *db, const char *scheme, const char *digest_hex, struct token_login *out)
+{
+	const char *params[2] = { scheme, digest_hex };
+
+	return db_token_row(db, DB_STMT_TOKEN_LOGIN, params, out);
+}
+
+enum db_result
+db_session_login(struct db *db, const char *digest_hex, struct token_login *out)
+{
+	const char *params[1] = { digest_hex };
+
+	return db_token_row(db, DB_STMT_SESSION_LOGIN, params, out);
+}
+
+enum db_result
+db_application_grant(struct db *db, const char *digest_hex, struct application_grant *out)
+{
+	const char *params[1] = { digest_hex };
+	PGresult *res;
+	enum db_result r = db_query_row(db, DB_STMT_APPLICATION_GRANT, params, &res);
+
+	memset(out, 0, sizeof *out);
+	if (r != DB_OK)
+		return r;
+	out->webhook_access = db_bool(res, 0, 0);
+	out->revoked = db_bool(res, 0, 1);
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_result
+db_language_choice(struct db *db, const char *const *candidates, size_t n, struct language_choice *out)
+{
+	struct buf array;
+	const char *params[1];
+	PGresult *res;
+	enum db_result r;
+	bool found = false;
+
+	memset(out, 0, sizeof *out);
+	/* An array literal is safe here: candidates are lower-case letters only (lang_parse). */
+	buf_init(&array);
+	buf_append_str(&array, "{");
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buf_append_str(&array, ",");
+		buf_append_str(&array, candidates[i]);
+	}
+	buf_append_str(&array, "}");
+	params[0] = array.data;
+	r = db_query(db, DB_STMT_LANGUAGE_CHOICE, params, &res);
+	buf_free(&array);
+	if (r != DB_OK)
+		return r;
+	for (int row = 0; row < PQntuples(res); row++) {
+		bool ok = true;
+
+		if (db_bool(res, row, 2))
+			ok = db_copy(res, row, 0, out->default_code, sizeof out->default_code) &&
+			    db_copy(res, row, 1, out->default_ml_code, sizeof out->default_ml_code);
+		if (ok && !found && !PQgetisnull(res, row, 3)) {
+			found = true;
+			ok = db_copy(res, row, 0, out->code, sizeof out->code) &&
+			    db_copy(res, row, 1, out->ml_code, sizeof out->ml_code);
+		}
+		if (!ok) {
+			PQclear(res);
+			return DB_FAILED;
+		}
+	}
+	PQclear(res);
+	return found ? DB_OK : DB_NOT_FOUND;
+}
+
+enum db_result
+db_resource_text(struct db *db, const char *name, const char *language, const char *fallback, char **out)
+{
+	const char *params[3] = { name, language, fallback };
+	PGresult *res;
+	enum db_result r = db_query_row(db, DB_STMT_RESOURCE_TEXT, params, &res);
+
+	*out = NULL;
+	if (r != DB_OK)
+		return r;
+	*out = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_result
+db_culture_format(struct db *db, const char *code, struct culture_format *out)
+{
+	const char *params[1] = { code };
+	PGresult *res;
+	enum db_result r = db_query_row(db, DB_STMT_CULTURE_FORMAT, params, &res);
+
+	memset(out, 0, sizeof *out);
+	if (r != DB_OK)
+		return r;
+	if (!db_copy(res, 0, 0, out->code, sizeof out->code) ||
+	    !db_copy(res, 0, 1, out->decimal_separator, sizeof out->decimal_separator) ||
+	    !db_copy(res, 0, 2, out->group_separator, sizeof out->group_separator) ||
+	    !db_copy(res, 0, 3, out->date_pattern, sizeof out->date_pattern))
+		r = DB_FAILED;
+	PQclear(res);
+	return r;
+}
+
+enum db_result
+db_timezone(struct db *db, const char *key, bool by_id, struct timezone_info *out)
+{
+	const char *params[1] = { key };
+	PGresult *res;
+	enum db_result r = db_query_row(db, by_id ? DB_STMT_TIMEZONE_BY_ID : DB_STMT_TIMEZONE_BY_CODE, params, &res);
+
+	memset(out, 0, sizeof *out);
+	if (r != DB_OK)
+		return r;
+	if (!db_copy(res, 0, 0, out->code, sizeof out->code) || !db_copy(res, 0, 1, out->iana, sizeof out->iana))
+		r = DB_FAILED;
+	PQclear(res);
 	return r;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth.h"
 #include "xalloc.h"
 
 enum setting_kind { SETTING_STRING, SETTING_NUMBER, SETTING_MODE, SETTING_LOG_LEVEL };
@@ -36,6 +37,9 @@ static const struct setting_def setting_defs[] = {
 	NUMBER_SETTING(max_body, 0, 16 * 1024 * 1024),
 	NUMBER_SETTING(shutdown_timeout_s, 1, 3600),
 	{ "log_level", SETTING_LOG_LEVEL, offsetof(struct settings, log_level), 0, 0 },
+	STRING_SETTING(installation),
+	STRING_SETTING(auth_schemes),
+	STRING_SETTING(session_cookie),
 };
 
 static void
@@ -242,6 +246,30 @@ settings_load(struct settings *s, const char *path, char *const *envp, char *err
 		goto fail;
 	if (!settings_load_env(s, envp, err, errlen))
 		goto fail;
+	if (s->installation == NULL || strcmp(s->installation, "onsite") == 0) {
+		s->online = false;
+	} else if (strcmp(s->installation, "online") == 0) {
+		s->online = true;
+	} else {
+		settings_error(err, errlen, "invalid installation \"%s\": expected onsite or online", s->installation);
+		goto fail;
+	}
+	/* Online refuses Basic, as SuperOffice Online does; an explicit list overrides either default. */
+	if (s->auth_schemes == NULL) {
+		s->auth_scheme_mask = s->online ? (AUTH_SCHEME_SOTICKET | AUTH_SCHEME_BEARER) : AUTH_SCHEME_ALL;
+	} else if (!auth_parse_scheme_list(s->auth_schemes, &s->auth_scheme_mask)) {
+		settings_error(err, errlen, "invalid auth_schemes \"%s\": expected a comma-separated list of "
+		    "basic, soticket and bearer", s->auth_schemes);
+		goto fail;
+	}
+	if (s->session_cookie == NULL)
+		s->session_cookie = xstrdup("SO_SESSION");
+	for (const char *c = s->session_cookie; *c != '\0'; c++) {
+		if (*c <= ' ' || *c >= 0x7f || strchr("()<>@,;:\\\"/[]?={}", *c) != NULL) {
+			settings_error(err, errlen, "invalid session_cookie \"%s\": expected a cookie name", s->session_cookie);
+			goto fail;
+		}
+	}
 	if (s->database == NULL) {
 		settings_error(err, errlen, "database is not set: give a libpq connection string as "
 		    "\"database = ...\" in the configuration file or in WEBHOOKD_DATABASE");
@@ -259,5 +287,8 @@ settings_free(struct settings *s)
 	free(s->listen);
 	free(s->listen_group);
 	free(s->database);
+	free(s->installation);
+	free(s->auth_schemes);
+	free(s->session_cookie);
 	memset(s, 0, sizeof *s);
 }

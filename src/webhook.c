@@ -44,7 +44,7 @@ webhook_state_name(enum webhook_state state)
 }
 
 bool
-webhook_format_time(int64_t us, char out[WEBHOOK_TIME_TEXT_SIZE])
+webhook_format_time(int64_t us, bool tag_utc, char out[WEBHOOK_TIME_TEXT_SIZE])
 {
 	int64_t secs, frac;
 	time_t t;
@@ -67,6 +67,8 @@ webhook_format_time(int64_t us, char out[WEBHOOK_TIME_TEXT_SIZE])
 	n = snprintf(out, WEBHOOK_TIME_TEXT_SIZE, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	if (frac != 0)
-		snprintf(out + n, WEBHOOK_TIME_TEXT_SIZE - (size_t)n, ".%06ld", (long)frac);
+		n += snprintf(out + n, WEBHOOK_TIME_TEXT_SIZE - (size_t)n, ".%06ld", (long)frac);
+	if (tag_utc)
+		snprintf(out + n, WEBHOOK_TIME_TEXT_SIZE - (size_t)n, "Z");
 	return true;
 }

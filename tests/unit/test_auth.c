@@ -14,47 +14,111 @@
 
 struct parse_case {
 	const char *header;
+	unsigned accepted;
 	enum auth_parse_result expected;
+	enum auth_scheme scheme;
 	const char *user;
 	const char *password;
+	const char *token;
 };
+
+#define B AUTH_SCHEME_BASIC
+#define ALL AUTH_SCHEME_ALL
 
 static void
 test_parse_table(void **state)
 {
 	static const struct parse_case cases[] = {
-		{ "Basic dGplMDpUamUw", AUTH_PARSED, "tje0", "Tje0" },          /* the reference page's sample */
-		{ "basic dGplMDpUamUw", AUTH_PARSED, "tje0", "Tje0" },
-		{ "BASIC   dGplMDpUamUw  ", AUTH_PARSED, "tje0", "Tje0" },
-		{ "Basic dXNlcjpwYTpzczp3b3Jk", AUTH_PARSED, "user", "pa:ss:word" }, /* colons after the first */
-		{ "Basic OnNlY3JldA==", AUTH_PARSED, "", "secret" },            /* empty user: a lookup miss */
-		{ "Basic dXNlcjo=", AUTH_PARSED, "user", "" },
-		{ NULL, AUTH_ABSENT, "", "" },
-		{ "", AUTH_ABSENT, "", "" },
-		{ "   ", AUTH_ABSENT, "", "" },
-		{ "Bearer abc.def", AUTH_UNSUPPORTED, "", "" },
-		{ "SOTicket 7T:abc==", AUTH_UNSUPPORTED, "", "" },
-		{ "Basic", AUTH_MALFORMED, "", "" },
-		{ "Basic ", AUTH_MALFORMED, "", "" },
-		{ "Basic !!!!", AUTH_MALFORMED, "", "" },
-		{ "Basic dXNlcg==", AUTH_MALFORMED, "", "" },                   /* "user": no colon */
-		{ "Basic dGplMDpUamUw extra", AUTH_MALFORMED, "", "" },
-		{ "Basic dGplMDpUamU", AUTH_MALFORMED, "", "" },                /* bad padding */
-		{ "Basic dXNlcgBhOmI=", AUTH_MALFORMED, "", "" },               /* "user\0a:b": NUL byte */
-		{ "Basi\x01 x", AUTH_MALFORMED, "", "" },
+		{ "Basic dGplMDpUamUw", ALL, AUTH_PARSED, B, "tje0", "Tje0", "" },   /* the reference page's sample */
+		{ "basic dGplMDpUamUw", B, AUTH_PARSED, B, "tje0", "Tje0", "" },
+		{ "BASIC   dGplMDpUamUw  ", B, AUTH_PARSED, B, "tje0", "Tje0", "" },
+		{ "Basic dXNlcjpwYTpzczp3b3Jk", B, AUTH_PARSED, B, "user", "pa:ss:word", "" }, /* colons after the first */
+		{ "Basic OnNlY3JldA==", B, AUTH_PARSED, B, "", "secret", "" },     /* empty user: a lookup miss */
+		{ "Basic dXNlcjo=", B, AUTH_PARSED, B, "user", "", "" },
+		{ "SOTicket 7T:abc==", ALL, AUTH_PARSED, AUTH_SCHEME_SOTICKET, "", "", "7T:abc==" },
+		{ "SOTICKET 7T:abc==", ALL, AUTH_PARSED, AUTH_SCHEME_SOTICKET, "", "", "7T:abc==" },
+		{ "soticket  7T:abc==  ", ALL, AUTH_PARSED, AUTH_SCHEME_SOTICKET, "", "", "7T:abc==" },
+		{ "Bearer abc.def-ghi_jkl", ALL, AUTH_PARSED, AUTH_SCHEME_BEARER, "", "", "abc.def-ghi_jkl" },
+		{ "bearer x", AUTH_SCHEME_BEARER, AUTH_PARSED, AUTH_SCHEME_BEARER, "", "", "x" },
+		{ NULL, ALL, AUTH_ABSENT, 0, "", "", "" },
+		{ "", ALL, AUTH_ABSENT, 0, "", "", "" },
+		{ "   ", ALL, AUTH_ABSENT, 0, "", "", "" },
+		{ "Bearer abc.def", B, AUTH_UNSUPPORTED, 0, "", "", "" },
+		{ "SOTicket 7T:abc==", B, AUTH_UNSUPPORTED, 0, "", "", "" },
+		{ "Basic dGplMDpUamUw", AUTH_SCHEME_SOTICKET | AUTH_SCHEME_BEARER, AUTH_UNSUPPORTED, 0, "", "", "" },
+		{ "Digest x=y", ALL, AUTH_UNSUPPORTED, 0, "", "", "" },
+		{ "Basic", B, AUTH_MALFORMED, B, "", "", "" },
+		{ "Basic ", B, AUTH_MALFORMED, B, "", "", "" },
+		{ "Basic !!!!", B, AUTH_MALFORMED, B, "", "", "" },
+		{ "Basic dXNlcg==", B, AUTH_MALFORMED, B, "", "", "" },                  /* "user": no colon */
+		{ "Basic dGplMDpUamUw extra", B, AUTH_MALFORMED, B, "", "", "" },
+		{ "Basic dGplMDpUamU", B, AUTH_MALFORMED, B, "", "", "" },               /* bad padding */
+		{ "Basic dXNlcgBhOmI=", B, AUTH_MALFORMED, B, "", "", "" },              /* "user\0a:b": NUL byte */
+		{ "Basi\x01 x", ALL, AUTH_MALFORMED, 0, "", "", "" },
+		{ "SOTicket", ALL, AUTH_MALFORMED, AUTH_SCHEME_SOTICKET, "", "", "" },
+		{ "SOTicket a b", ALL, AUTH_MALFORMED, AUTH_SCHEME_SOTICKET, "", "", "" },
+		{ "Bearer t\x7f", ALL, AUTH_MALFORMED, AUTH_SCHEME_BEARER, "", "", "" },
+		{ "Bearer caf\xc3\xa9", ALL, AUTH_MALFORMED, AUTH_SCHEME_BEARER, "", "", "" },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct basic_credentials c;
-		enum auth_parse_result r = auth_parse_basic(cases[i].header, &c);
+		struct auth_credentials c;
+		enum auth_parse_result r = auth_parse(cases[i].header, cases[i].accepted, &c);
 
 		if (r != cases[i].expected)
 			fail_msg("case %zu (%s): got %d, expected %d", i, cases[i].header ? cases[i].header : "NULL",
 			    (int)r, (int)cases[i].expected);
+		assert_int_equal(c.scheme, cases[i].scheme);
 		assert_string_equal(c.user, cases[i].user);
 		assert_string_equal(c.password, cases[i].password);
+		assert_string_equal(c.token, cases[i].token);
 	}
+}
+
+static void
+test_token_size_limit(void **state)
+{
+	char header[AUTH_TOKEN_MAX + 16] = "Bearer ";
+	struct auth_credentials c;
+
+	(void)state;
+	memset(header + 7, 'a', AUTH_TOKEN_MAX);
+	header[7 + AUTH_TOKEN_MAX] = '\0';
+	assert_int_equal(auth_parse(header, ALL, &c), AUTH_PARSED);
+	header[7 + AUTH_TOKEN_MAX] = 'a';
+	header[8 + AUTH_TOKEN_MAX] = '\0';
+	assert_int_equal(auth_parse(header, ALL, &c), AUTH_MALFORMED);
+}
+
+static void
+test_scheme_list(void **state)
+{
+	unsigned mask;
+
+	(void)state;
+	assert_true(auth_parse_scheme_list("basic,soticket,bearer", &mask));
+	assert_int_equal(mask, ALL);
+	assert_true(auth_parse_scheme_list(" SOTicket , Bearer ", &mask));
+	assert_int_equal(mask, AUTH_SCHEME_SOTICKET | AUTH_SCHEME_BEARER);
+	assert_false(auth_parse_scheme_list("basic,ntlm", &mask));
+	assert_false(auth_parse_scheme_list("", &mask));
+	assert_string_equal(auth_challenge(AUTH_SCHEME_BASIC),
+	    "Basic realm=\"SuperOffice Username or Ticket\", charset=\"UTF-8\"");
+	assert_string_equal(auth_challenge(AUTH_SCHEME_SOTICKET), "SOTicket realm=\"SuperOffice Username or Ticket\"");
+}
+
+static void
+test_token_digest(void **state)
+{
+	char hex[AUTH_DIGEST_HEX_SIZE];
+
+	(void)state;
+	auth_token_digest_hex("abc", hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_true(auth_token_digest_matches("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+	assert_false(auth_token_digest_matches("abd", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+	assert_false(auth_token_digest_matches("abc", ""));
 }
 
 static void
@@ -62,7 +126,7 @@ test_parse_size_limits(void **state)
 {
 	char decoded[AUTH_USER_MAX + AUTH_PASSWORD_MAX + 8];
 	char header[2048] = "Basic ";
-	struct basic_credentials c;
+	struct auth_credentials c;
 
 	(void)state;
 	/* The longest acceptable user and password. */
@@ -71,7 +135,7 @@ test_parse_size_limits(void **state)
 	memset(decoded + AUTH_USER_MAX + 1, 'p', AUTH_PASSWORD_MAX);
 	sodium_bin2base64(header + 6, sizeof header - 6, (unsigned char *)decoded, AUTH_USER_MAX + 1 + AUTH_PASSWORD_MAX,
 	    sodium_base64_VARIANT_ORIGINAL);
-	assert_int_equal(auth_parse_basic(header, &c), AUTH_PARSED);
+	assert_int_equal(auth_parse(header, B, &c), AUTH_PARSED);
 	assert_int_equal(strlen(c.user), AUTH_USER_MAX);
 	assert_int_equal(strlen(c.password), AUTH_PASSWORD_MAX);
 
@@ -79,19 +143,19 @@ test_parse_size_limits(void **state)
 	memset(decoded + AUTH_USER_MAX + 1, 'p', AUTH_PASSWORD_MAX + 1);
 	sodium_bin2base64(header + 6, sizeof header - 6, (unsigned char *)decoded, AUTH_USER_MAX + 2 + AUTH_PASSWORD_MAX,
 	    sodium_base64_VARIANT_ORIGINAL);
-	assert_int_equal(auth_parse_basic(header, &c), AUTH_MALFORMED);
+	assert_int_equal(auth_parse(header, B, &c), AUTH_MALFORMED);
 
 	/* One byte more in the user. */
 	memset(decoded, 'u', AUTH_USER_MAX + 1);
 	decoded[AUTH_USER_MAX + 1] = ':';
 	sodium_bin2base64(header + 6, sizeof header - 6, (unsigned char *)decoded, AUTH_USER_MAX + 3,
 	    sodium_base64_VARIANT_ORIGINAL);
-	assert_int_equal(auth_parse_basic(header, &c), AUTH_MALFORMED);
+	assert_int_equal(auth_parse(header, B, &c), AUTH_MALFORMED);
 
 	/* A huge token is refused before decoding. */
 	memset(header + 6, 'A', sizeof header - 7);
 	header[sizeof header - 1] = '\0';
-	assert_int_equal(auth_parse_basic(header, &c), AUTH_MALFORMED);
+	assert_int_equal(auth_parse(header, B, &c), AUTH_MALFORMED);
 }
 
 static void
@@ -146,6 +210,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
 		cmocka_unit_test(test_parse_size_limits),
+		cmocka_unit_test(test_token_size_limit),
+		cmocka_unit_test(test_scheme_list),
+		cmocka_unit_test(test_token_digest),
 		cmocka_unit_test(test_password_hash_and_verify),
 		cmocka_unit_test(test_bcrypt_hashes_verify),
 		cmocka_unit_test(test_cache),

@@ -1,0 +1,24 @@
+/* The carriers, walked once in schema order and written through any emitter (JSON or XML). */
+#ifndef WEBHOOKD_CARRIER_H
+#define WEBHOOKD_CARRIER_H
+
+#include <stdbool.h>
+
+#include "emit.h"
+#include "webhook.h"
+
+struct carrier_options {
+	/* SO-TimeZone's includeTZOffset: UTC stamps carry "Z". Unset date-times never do. */
+	bool tag_utc;
+};
+
+/* The Webhook carrier: its 13 properties in schema order, nulls emitted. False when a stored
+ * value cannot be represented (invalid UTF-8, a control character in XML, a malformed object). */
+bool carrier_write_webhook(struct emitter *e, const struct webhook *w, const struct carrier_options *opt)
+	__attribute__((warn_unused_result));
+
+/* NetServer's REST error shape: Error, ErrorType, ErrorMessage, ErrorSource. */
+bool carrier_write_error(struct emitter *e, const char *type, const char *message, const char *source)
+	__attribute__((warn_unused_result));
+
+#endif

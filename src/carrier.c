@@ -1,0 +1,78 @@
+#include "config.h"
+
+#include "carrier.h"
+
+#include "log.h"
+
+static bool
+carrier_string(struct emitter *e, const char *name, const char *value)
+{
+	return value == NULL ? e->ops->null(e->ctx, name) : e->ops->string(e->ctx, name, value);
+}
+
+static bool
+carrier_time(struct emitter *e, const char *name, int64_t us, const struct carrier_options *opt)
+{
+	char text[WEBHOOK_TIME_TEXT_SIZE];
+
+	return webhook_format_time(us, opt->tag_utc, text) && e->ops->string(e->ctx, name, text);
+}
+
+/* A stored JSON object (Headers, Properties), or null. */
+static bool
+carrier_dictionary(struct emitter *e, const char *name, const char *stored, bool strings_only)
+{
+	char err[128];
+	yajl_val v;
+	bool ok;
+
+	if (stored == NULL)
+		return e->ops->null(e->ctx, name);
+	/* Stored text is NUL-terminated and comes from jsonb, so yajl's comment leniency is moot. */
+	v = yajl_tree_parse(stored, err, sizeof err);
+	ok = v != NULL && YAJL_IS_OBJECT(v) && e->ops->dictionary(e->ctx, name, v, strings_only);
+	if (!ok)
+		log_error("stored %s is not a JSON object%s that can be represented", name,
+		    strings_only ? " of strings" : "");
+	yajl_tree_free(v);
+	return ok;
+}
+
+bool
+carrier_write_webhook(struct emitter *e, const struct webhook *w, const struct carrier_options *opt)
+{
+	const char *state = webhook_state_name(w->state);
+
+	if (state == NULL) {
+		log_error("webhook state %d is outside the enumeration", (int)w->state);
+		return false;
+	}
+	return e->ops->begin(e->ctx, "Webhook") &&
+	    e->ops->integer(e->ctx, "WebhookId", w->id) &&
+	    carrier_string(e, "Name", w->name) &&
+	    (w->events == NULL ? e->ops->null(e->ctx, "Events") :
+	        e->ops->string_list(e->ctx, "Events", w->events, w->nevents)) &&
+	    carrier_string(e, "TargetUrl", w->target_url) &&
+	    carrier_string(e, "Secret", w->secret) &&
+	    e->ops->string(e->ctx, "State", state) &&
+	    carrier_string(e, "Type", w->type) &&
+	    carrier_dictionary(e, "Headers", w->headers_json, true) &&
+	    carrier_dictionary(e, "Properties", w->properties_json, false) &&
+	    carrier_time(e, "Registered", w->registered, opt) &&
+	    /* An unsaved webhook has no associates; the Associate carrier arrives with SaveWebhook. */
+	    e->ops->null(e->ctx, "RegisteredAssociate") &&
+	    carrier_time(e, "Updated", w->updated, opt) &&
+	    e->ops->null(e->ctx, "UpdatedAssociate") &&
+	    e->ops->end(e->ctx, "Webhook");
+}
+
+bool
+carrier_write_error(struct emitter *e, const char *type, const char *message, const char *source)
+{
+	return e->ops->begin(e->ctx, "ErrorResponse") &&
+	    e->ops->boolean(e->ctx, "Error", true) &&
+	    carrier_string(e, "ErrorType", type) &&
+	    carrier_string(e, "ErrorMessage", message) &&
+	    carrier_string(e, "ErrorSource", source) &&
+	    e->ops->end(e->ctx, "ErrorResponse");
+}
