@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
+#include "metrics.h"
 
 /* CONTENT_LENGTH as nginx sends it: decimal digits only. */
 static bool
@@ -94,7 +96,9 @@ void
 fcgi_io_serve(FCGX_Request *fr, struct app_worker *w, char *body, long max_body, struct response *resp)
 {
 	struct request req;
+	struct timespec start, end;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	memset(&req, 0, sizeof req);
 	req.method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
 	req.path = FCGX_GetParam("DOCUMENT_URI", fr->envp);
@@ -117,4 +121,7 @@ fcgi_io_serve(FCGX_Request *fr, struct app_worker *w, char *body, long max_body,
 		log_debug("response not delivered (status %d, stream error %d)", resp->status,
 		    FCGX_GetError(fr->out));
 	}
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	metrics_observe_request(resp->status,
+	    (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9);
 }

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -24,22 +25,31 @@ listener_set_nonblocking(int fd)
 	return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
 }
 
+/*
+ * A socket passed by systemd: on fd 0 (StandardInput=socket, the FastCGI convention) or as
+ * LISTEN_FDS (Sockets= without StandardInput, systemd-socket-activate).
+ */
 static int
 listener_inherited(void)
 {
-	int accepting = 0;
-	socklen_t len = sizeof accepting;
+	int n = sd_listen_fds(1), fd = STDIN_FILENO;
 
-	if (getsockopt(STDIN_FILENO, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || !accepting) {
-		log_error("no listen path is configured and fd 0 is not a listening socket: set listen "
-		    "(or WEBHOOKD_LISTEN), or start the daemon through systemd socket activation");
+	if (n > 1) {
+		log_error("systemd passed %d sockets; webhookd listens on exactly one", n);
 		return -1;
 	}
-	if (!listener_set_nonblocking(STDIN_FILENO)) {
+	if (n == 1)
+		fd = SD_LISTEN_FDS_START;
+	if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+		log_error("no listen path is configured and no listening socket was inherited (fd %d): set listen "
+		    "(or WEBHOOKD_LISTEN), or start the daemon through systemd socket activation", fd);
+		return -1;
+	}
+	if (!listener_set_nonblocking(fd)) {
 		log_error("cannot make the inherited socket non-blocking: %s", strerror(errno));
 		return -1;
 	}
-	return STDIN_FILENO;
+	return fd;
 }
 
 /* Removes a stale socket left by a crashed instance, but never steals a live one or a non-socket. */

@@ -12,19 +12,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "auth.h"
-#include "authcache.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "settings.h"
 
 extern char **environ;
-
-#define AUTHCACHE_SLOTS 1024
 
 static void
 usage(FILE *out)
@@ -89,19 +88,71 @@ signals_block(sigset_t *set)
 	sigdelset(set, SIGPIPE);
 }
 
-static int
-serve(const struct settings *s)
+/* Settings a running daemon cannot change: its socket, its pool, its buffers. */
+static void
+warn_fixed_settings(const struct settings *old, const struct settings *new)
 {
-	struct app app = {
-		.max_body = s->max_body,
-		.auth_schemes = s->auth_scheme_mask,
-		.online = s->online,
-		.session_cookie = s->session_cookie,
-	};
+	bool listen_changed = (old->listen == NULL) != (new->listen == NULL) ||
+	    (old->listen != NULL && strcmp(old->listen, new->listen) != 0) ||
+	    old->listen_mode != new->listen_mode || old->listen_backlog != new->listen_backlog ||
+	    (old->listen_group == NULL) != (new->listen_group == NULL) ||
+	    (old->listen_group != NULL && strcmp(old->listen_group, new->listen_group) != 0);
+
+	if (listen_changed)
+		log_warning("reload: the listen settings changed; they take effect on restart");
+	if (old->workers != new->workers)
+		log_warning("reload: workers changed; it takes effect on restart");
+	if (old->max_body != new->max_body)
+		log_warning("reload: max_body changed; it takes effect on restart");
+	if (old->shutdown_timeout_s != new->shutdown_timeout_s)
+		log_warning("reload: shutdown_timeout_s changed; it takes effect on restart");
+}
+
+/*
+ * SIGHUP: re-reads the file (and environment); invalid settings keep the running ones. The
+ * workers pick up the new settings between requests and reconnect to the database then, so no
+ * request is dropped or sees half of a change.
+ */
+static void
+reload(struct app *app, struct settings *current, const char *config_path)
+{
+	struct settings next;
+	char err[512];
+
+	sd_notify(0, "RELOADING=1\nSTATUS=Reloading the configuration");
+	if (!settings_load(&next, config_path, environ, err, sizeof err)) {
+		log_error("reload: configuration: %s; keeping the running configuration", err);
+	} else {
+		warn_fixed_settings(current, &next);
+		log_set_level((enum log_level)next.log_level);
+		app_reload(app, &next);
+		metrics_count_reload();
+		/* Keep the fixed settings of the running daemon; adopt the rest. */
+		free(next.listen);
+		free(next.listen_group);
+		next.listen = current->listen;
+		next.listen_group = current->listen_group;
+		next.listen_mode = current->listen_mode;
+		next.listen_backlog = current->listen_backlog;
+		next.workers = current->workers;
+		next.max_body = current->max_body;
+		next.shutdown_timeout_s = current->shutdown_timeout_s;
+		current->listen = NULL;
+		current->listen_group = NULL;
+		settings_free(current);
+		*current = next;
+		log_info("reload: configuration applied; workers reconnect to the database before their next request");
+	}
+	sd_notify(0, "READY=1\nSTATUS=Serving");
+}
+
+static int
+serve(struct settings *s, const char *config_path)
+{
+	struct app app;
 	struct pool *pool;
 	sigset_t signals;
 	int listen_fd, sig = 0;
-	bool clean;
 
 	signals_block(&signals);
 	listen_fd = listener_open(s);
@@ -112,13 +163,19 @@ serve(const struct settings *s)
 		listener_close(listen_fd, s);
 		return 1;
 	}
-	app.authcache = authcache_new(AUTHCACHE_SLOTS);
-	pool = pool_start(&app, s, listen_fd);
-	if (pool == NULL) {
-		authcache_free(app.authcache);
+	if (!app_init(&app, s)) {
+		log_error("cannot initialise the service");
 		listener_close(listen_fd, s);
 		return 1;
 	}
+	pool = pool_start(&app, s, listen_fd);
+	if (pool == NULL) {
+		app_destroy(&app);
+		listener_close(listen_fd, s);
+		return 1;
+	}
+	/* Ready only now: every worker has its database connection. */
+	sd_notify(0, "READY=1\nSTATUS=Serving");
 	log_info("webhookd %s ready: %ld workers on %s", PACKAGE_VERSION, s->workers,
 	    s->listen != NULL ? s->listen : "the inherited socket");
 
@@ -126,16 +183,16 @@ serve(const struct settings *s)
 		if (sigwait(&signals, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			log_warning("SIGHUP: configuration reload is not implemented; restart to apply changes");
+			reload(&app, s, config_path);
 			continue;
 		}
-		break;
+		break; /* SIGTERM, SIGINT, SIGQUIT, and SIGUSR1 (libfcgi's "stop after this request") */
 	}
+	sd_notify(0, "STOPPING=1\nSTATUS=Finishing requests in flight");
 	log_info("signal %d: stopping; requests in flight may take up to %lds", sig, s->shutdown_timeout_s);
-	clean = pool_stop(pool, s->shutdown_timeout_s);
-	if (!clean)
+	if (!pool_stop(pool, s->shutdown_timeout_s))
 		return 1;
-	authcache_free(app.authcache);
+	app_destroy(&app);
 	listener_close(listen_fd, s);
 	log_info("stopped");
 	return 0;
@@ -188,7 +245,7 @@ main(int argc, char **argv)
 		settings_free(&s);
 		return 0;
 	}
-	status = serve(&s);
+	status = serve(&s, config_path);
 	settings_free(&s);
 	return status;
 }

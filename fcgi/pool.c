@@ -14,6 +14,7 @@
 
 #include "fcgi_io.h"
 #include "log.h"
+#include "metrics.h"
 #include "xalloc.h"
 
 struct worker {
@@ -76,8 +77,10 @@ worker_main(void *arg)
 				log_warning("worker %d: accept failed (%d)", w->index, rc);
 			continue;
 		}
+		metrics_worker_busy(true);
 		fcgi_io_serve(&w->request, &w->app_worker, w->body, p->max_body, &w->response);
 		FCGX_Finish_r(&w->request);
+		metrics_worker_busy(false);
 	}
 	FCGX_Free(&w->request, 1);
 	pthread_mutex_lock(&p->lock);
@@ -93,7 +96,7 @@ pool_free(struct pool *p)
 	for (int i = 0; i < p->nworkers; i++) {
 		struct worker *w = &p->workers[i];
 
-		db_free(w->app_worker.db);
+		app_worker_release(&w->app_worker);
 		auth_crypt_free(w->app_worker.crypt);
 		free(w->body);
 		response_free(&w->response);
@@ -128,11 +131,10 @@ pool_start(struct app *app, const struct settings *s, int listen_fd)
 		w->pool = p;
 		w->index = i;
 		w->app_worker.app = app;
-		w->app_worker.db = db_new(s->database, s->statement_timeout_ms);
 		w->app_worker.crypt = auth_crypt_new();
 		w->body = xmalloc((size_t)s->max_body + 1);
 		response_init(&w->response);
-		if (!db_connect(w->app_worker.db)) {
+		if (!app_worker_connect(&w->app_worker)) {
 			pool_free(p);
 			return NULL;
 		}
@@ -142,6 +144,7 @@ pool_start(struct app *app, const struct settings *s, int listen_fd)
 			return NULL;
 		}
 	}
+	metrics_set_workers(p->nworkers);
 	for (int i = 0; i < p->nworkers; i++) {
 		struct worker *w = &p->workers[i];
 		int rc;

@@ -9,25 +9,49 @@
 #include "authcache.h"
 #include "db.h"
 #include "http.h"
+#include "settings.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 
-/* Shared by all workers, read-only once they run (the cache locks itself). */
-struct app {
-	long max_body;
+/*
+ * The settings a reload (SIGHUP) may change. A worker holds a reference for the length of one
+ * request, so a reload never changes them under a request in flight; the last reference frees.
+ */
+struct app_config {
+	unsigned generation;
 	unsigned auth_schemes;       /* enum auth_scheme bits this installation accepts */
 	bool online;                 /* SO-AppToken required */
-	const char *session_cookie;  /* browser session cookie name */
-	struct authcache *authcache;
+	char *session_cookie;        /* browser session cookie name */
+	char *database;              /* libpq connection string */
+	long statement_timeout_ms;
+	int refs;                    /* guarded by app.lock */
+};
+
+/* Shared by all workers. */
+struct app {
+	long max_body;               /* fixed at start: the workers' buffers are sized by it */
+	struct authcache *authcache; /* locks itself */
+	pthread_mutex_t lock;
+	struct app_config *config;
 };
 
 /* Per worker thread: never shared. */
 struct app_worker {
 	struct app *app;
+	struct app_config *config;   /* held during a request */
+	unsigned db_generation;      /* the config generation the connection was made for */
 	struct db *db;
 	struct auth_crypt *crypt;
 };
 
+bool app_init(struct app *app, const struct settings *s) __attribute__((warn_unused_result));
+void app_destroy(struct app *app);
+/* Publishes new settings; workers reconnect to the database before their next request. */
+void app_reload(struct app *app, const struct settings *s);
+/* Connects a worker's database for the current settings (used at start, for readiness). */
+bool app_worker_connect(struct app_worker *w) __attribute__((warn_unused_result));
+void app_worker_release(struct app_worker *w);
 void app_handle(struct app_worker *w, const struct request *req, struct response *resp);
 
 #endif

@@ -70,6 +70,8 @@ void db_free(struct db *db);
 /* Connects and prepares the statements; logs the reason on failure. */
 bool db_connect(struct db *db) __attribute__((warn_unused_result));
 
+/* A cheap round trip: is the database there? */
+enum db_result db_ping(struct db *db);
 enum db_result db_associate_login(struct db *db, const char *name, struct associate_login *out);
 enum db_result db_webhook_defaults(struct db *db, struct webhook *out);
 /* scheme is "soticket" or "bearer"; digest_hex the token's SHA-256. */

@@ -11,10 +11,13 @@
 
 typedef void (*route_handler)(void *ctx, const struct request *req, struct response *resp);
 
+#define ROUTE_AUTHENTICATED 1u  /* the caller must be authenticated (and its headers resolved) */
+
 struct route {
 	const char *method;
 	const char *path;
 	route_handler handler;
+	unsigned flags;
 };
 
 enum route_status {

@@ -11,11 +11,14 @@
 #include "cookie.h"
 #include "lang.h"
 #include "log.h"
+#include "metrics.h"
 #include "negotiate.h"
 #include "router.h"
 #include "tzheader.h"
 #include "webhook.h"
 #include "xalloc.h"
+
+static void app_serve(struct app_worker *w, const struct request *req, struct response *resp);
 
 /* Everything one request has established so far, handed from step to step. */
 struct app_call {
@@ -87,7 +90,7 @@ app_unauthorized(struct app_call *call, const char *message)
 
 	app_error(call, 401, "Unauthorized", message, "webhookd/auth");
 	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
-		if (call->w->app->auth_schemes & schemes[i])
+		if (call->w->config->auth_schemes & schemes[i])
 			response_add_header(call->resp, "WWW-Authenticate", auth_challenge(schemes[i]));
 	}
 }
@@ -115,8 +118,11 @@ app_login_basic(struct app_call *call, const struct auth_credentials *cred)
 		app_unauthorized(call, invalid);
 		return false;
 	}
-	if (authcache_lookup(w->app->authcache, cred->user, login.password_hash, cred->password))
+	if (authcache_lookup(w->app->authcache, cred->user, login.password_hash, cred->password)) {
+		metrics_count_authcache(true);
 		return true;
+	}
+	metrics_count_authcache(false);
 	if (auth_password_verify(w->crypt, cred->password, login.password_hash)) {
 		authcache_store(w->app->authcache, cred->user, login.password_hash, cred->password);
 		return true;
@@ -170,7 +176,7 @@ app_login_session(struct app_call *call)
 	struct token_login login;
 	enum db_result r;
 
-	if (!cookie_find(call->req->cookie, call->w->app->session_cookie, session, sizeof session)) {
+	if (!cookie_find(call->req->cookie, call->w->config->session_cookie, session, sizeof session)) {
 		app_unauthorized(call, "Authentication required: send an Authorization header, or the session "
 		    "cookie with X-XSRF-TOKEN.");
 		return false;
@@ -198,7 +204,7 @@ app_authenticate(struct app_call *call)
 	char message[160];
 	bool ok = false;
 
-	switch (auth_parse(call->req->authorization, call->w->app->auth_schemes, &cred)) {
+	switch (auth_parse(call->req->authorization, call->w->config->auth_schemes, &cred)) {
 	case AUTH_ABSENT:
 		ok = app_login_session(call);
 		break;
@@ -231,7 +237,7 @@ app_check_application(struct app_call *call)
 	enum db_result r;
 
 	if (token == NULL || *token == '\0') {
-		if (!call->w->app->online)
+		if (!call->w->config->online)
 			return true;
 		app_forbidden(call, "This installation requires SO-AppToken, the token of a registered application.");
 		return false;
@@ -448,12 +454,164 @@ app_create_default_webhook(void *ctx, const struct request *req, struct response
 		response_add_header(resp, "SO-TimeZone", call->zone.code);
 }
 
+/* Readiness: this worker's database connection answers. For monitoring; nginx keeps it private. */
+static void
+app_health(void *ctx, const struct request *req, struct response *resp)
+{
+	struct app_call *call = ctx;
+	bool ready = db_ping(call->w->db) == DB_OK;
+	struct emitter *e;
+
+	(void)req;
+	response_reset(resp);
+	resp->status = ready ? 200 : 503;
+	resp->content_type = media_type_content_type(call->media);
+	e = emitter_open(media_type_format(call->media), &resp->body);
+	if (e == NULL || !e->ops->begin(e->ctx, "Health") ||
+	    !e->ops->string(e->ctx, "Status", ready ? "Ready" : "Unavailable") ||
+	    !e->ops->string(e->ctx, "Database", ready ? "Reachable" : "Unreachable") || !e->ops->end(e->ctx, "Health"))
+		app_error(call, 500, "InternalServerError", "The server could not complete the request.", "webhookd");
+	emitter_close(e);
+}
+
+static void
+app_metrics(void *ctx, const struct request *req, struct response *resp)
+{
+	(void)ctx;
+	(void)req;
+	response_reset(resp);
+	resp->status = 200;
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	metrics_render(&resp->body);
+}
+
 static const struct route app_routes[] = {
-	{ "POST", "/api/v1/Agents/Webhook/CreateDefaultWebhook", app_create_default_webhook },
+	{ "POST", "/api/v1/Agents/Webhook/CreateDefaultWebhook", app_create_default_webhook, ROUTE_AUTHENTICATED },
+	{ "GET", "/_webhookd/health", app_health, 0 },
+	{ "GET", "/_webhookd/metrics", app_metrics, 0 },
 };
+
+static struct app_config *
+app_config_new(const struct settings *s, unsigned generation)
+{
+	struct app_config *c = xcalloc(1, sizeof *c);
+
+	c->generation = generation;
+	c->auth_schemes = s->auth_scheme_mask;
+	c->online = s->online;
+	c->session_cookie = xstrdup(s->session_cookie);
+	c->database = xstrdup(s->database);
+	c->statement_timeout_ms = s->statement_timeout_ms;
+	c->refs = 1; /* the app's own reference */
+	return c;
+}
+
+static void
+app_config_release(struct app *app, struct app_config *c)
+{
+	bool last;
+
+	pthread_mutex_lock(&app->lock);
+	last = --c->refs == 0;
+	pthread_mutex_unlock(&app->lock);
+	if (last) {
+		sodium_memzero(c->database, strlen(c->database)); /* it may hold a password */
+		free(c->database);
+		free(c->session_cookie);
+		free(c);
+	}
+}
+
+static struct app_config *
+app_config_acquire(struct app *app)
+{
+	struct app_config *c;
+
+	pthread_mutex_lock(&app->lock);
+	c = app->config;
+	c->refs++;
+	pthread_mutex_unlock(&app->lock);
+	return c;
+}
+
+bool
+app_init(struct app *app, const struct settings *s)
+{
+	memset(app, 0, sizeof *app);
+	if (pthread_mutex_init(&app->lock, NULL) != 0)
+		return false;
+	app->max_body = s->max_body;
+	app->authcache = authcache_new(1024);
+	app->config = app_config_new(s, 1);
+	return true;
+}
+
+void
+app_destroy(struct app *app)
+{
+	app_config_release(app, app->config);
+	authcache_free(app->authcache);
+	pthread_mutex_destroy(&app->lock);
+}
+
+void
+app_reload(struct app *app, const struct settings *s)
+{
+	struct app_config *old;
+
+	pthread_mutex_lock(&app->lock);
+	old = app->config;
+	app->config = app_config_new(s, old->generation + 1);
+	pthread_mutex_unlock(&app->lock);
+	app_config_release(app, old);
+}
+
+/* (Re)creates the worker's connection for the settings it holds, if they are newer. */
+static bool
+app_worker_sync_db(struct app_worker *w)
+{
+	if (w->db != NULL && w->db_generation == w->config->generation)
+		return true;
+	if (w->db != NULL)
+		metrics_count_db_reconnect();
+	db_free(w->db);
+	w->db = db_new(w->config->database, w->config->statement_timeout_ms);
+	w->db_generation = w->config->generation;
+	return db_connect(w->db);
+}
+
+bool
+app_worker_connect(struct app_worker *w)
+{
+	bool ok;
+
+	w->config = app_config_acquire(w->app);
+	ok = app_worker_sync_db(w);
+	app_config_release(w->app, w->config);
+	w->config = NULL;
+	return ok;
+}
+
+void
+app_worker_release(struct app_worker *w)
+{
+	db_free(w->db);
+	w->db = NULL;
+}
 
 void
 app_handle(struct app_worker *w, const struct request *req, struct response *resp)
+{
+	w->config = app_config_acquire(w->app);
+	/* A failed connection is retried by the first query, which answers 503 if it fails again. */
+	(void)app_worker_sync_db(w);
+	app_serve(w, req, resp);
+	app_config_release(w->app, w->config);
+	w->config = NULL;
+}
+
+static void
+app_serve(struct app_worker *w, const struct request *req, struct response *resp)
 {
 	struct app_call call;
 	const struct route *route;
@@ -499,8 +657,9 @@ app_handle(struct app_worker *w, const struct request *req, struct response *res
 		app_error(&call, 413, "PayloadTooLarge", message, "webhookd/request");
 		return;
 	}
-	if (!app_parse_headers(&call) || !app_authenticate(&call) || !app_check_application(&call) ||
-	    !app_resolve_context(&call))
+	if ((route->flags & ROUTE_AUTHENTICATED) &&
+	    (!app_parse_headers(&call) || !app_authenticate(&call) || !app_check_application(&call) ||
+	        !app_resolve_context(&call)))
 		return;
 	route->handler(&call, req, resp);
 }

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "metrics.h"
 #include "xalloc.h"
 
 struct db {
@@ -30,6 +31,7 @@ enum db_statement {
 	DB_STMT_CULTURE_FORMAT,
 	DB_STMT_TIMEZONE_BY_CODE,
 	DB_STMT_TIMEZONE_BY_ID,
+	DB_STMT_PING,
 	DB_STMT_COUNT
 };
 
@@ -69,6 +71,7 @@ static const struct {
 	    "SELECT code, iana FROM timezone WHERE code = $1", 1 },
 	[DB_STMT_TIMEZONE_BY_ID] = { "timezone_by_id",
 	    "SELECT code, iana FROM timezone WHERE timezone_id = $1::integer", 1 },
+	[DB_STMT_PING] = { "ping", "SELECT 1", 0 },
 };
 
 struct db *
@@ -133,17 +136,34 @@ db_connect(struct db *db)
 	db->conn = PQconnectdbParams(keys, values, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
 		log_error("database: cannot connect: %s", db_error_text(db->conn));
+		metrics_count_db_connect_failure();
 		return false;
 	}
-	return db_prepare_all(db);
+	if (!db_prepare_all(db)) {
+		/* A connection without its statements would fail every later query (SQLSTATE 26000):
+		 * drop it, so the next call connects and prepares afresh. */
+		PQfinish(db->conn);
+		db->conn = NULL;
+		metrics_count_db_connect_failure();
+		return false;
+	}
+	return true;
 }
 
 static bool
 db_ensure_connected(struct db *db)
 {
-	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+	bool lost = db->conn != NULL;
+
+	if (lost && PQstatus(db->conn) == CONNECTION_OK)
 		return true;
-	return db_connect(db);
+	if (!db_connect(db))
+		return false;
+	if (lost) {
+		log_info("database: connection re-established");
+		metrics_count_db_reconnect();
+	}
+	return true;
 }
 
 /* Runs a prepared read; a connection lost on the way is re-established and the read retried once. */
@@ -154,6 +174,7 @@ db_query(struct db *db, enum db_statement stmt, const char *const *params, PGres
 	for (int attempt = 0; attempt < 2; attempt++) {
 		PGresult *res;
 		const char *sqlstate;
+		bool transient;
 
 		if (!db_ensure_connected(db))
 			return DB_UNAVAILABLE;
@@ -163,16 +184,16 @@ db_query(struct db *db, enum db_statement stmt, const char *const *params, PGres
 			*out = res;
 			return DB_OK;
 		}
+		/* The SQLSTATE lives in res: read it before PQclear. 57014 is statement_timeout or a
+		 * cancel, 57P0x the server shutting down: worth a retry by the client, so 503. */
 		sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		transient = sqlstate != NULL && strncmp(sqlstate, "57", 2) == 0;
 		log_error("database: %s failed (SQLSTATE %s): %s", db_statements[stmt].name,
 		    sqlstate != NULL ? sqlstate : "none", db_error_text(db->conn));
 		PQclear(res);
 		if (PQstatus(db->conn) == CONNECTION_BAD)
 			continue;
-		/* 57014: statement_timeout or cancel; 57P0x: the server is shutting down. */
-		if (sqlstate != NULL && strncmp(sqlstate, "57", 2) == 0)
-			return DB_UNAVAILABLE;
-		return DB_FAILED;
+		return transient ? DB_UNAVAILABLE : DB_FAILED;
 	}
 	return DB_UNAVAILABLE;
 }
@@ -440,5 +461,16 @@ db_timezone(struct db *db, const char *key, bool by_id, struct timezone_info *ou
 	if (!db_copy(res, 0, 0, out->code, sizeof out->code) || !db_copy(res, 0, 1, out->iana, sizeof out->iana))
 		r = DB_FAILED;
 	PQclear(res);
+	return r;
+}
+
+enum db_result
+db_ping(struct db *db)
+{
+	PGresult *res;
+	enum db_result r = db_query(db, DB_STMT_PING, NULL, &res);
+
+	if (r == DB_OK)
+		PQclear(res);
 	return r;
 }

@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # Debian 12 packages for building, running and testing.
 PACKAGES=(
     build-essential autoconf automake pkg-config clang
-    libfcgi-dev libyajl-dev libpq-dev libsodium-dev libcrypt-dev libcmocka-dev
+    libfcgi-dev libyajl-dev libpq-dev libsodium-dev libcrypt-dev libsystemd-dev libcmocka-dev
     postgresql postgresql-client nginx-light
     python3 python3-pytest python3-psycopg2 libxml2-utils curl wrk
 )

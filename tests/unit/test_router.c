@@ -22,9 +22,9 @@ handler_b(void *ctx, const struct request *req, struct response *resp)
 }
 
 static const struct route routes[] = {
-	{ "POST", "/api/v1/Agents/Webhook/CreateDefaultWebhook", handler_a },
-	{ "GET", "/api/v1/Webhook/default", handler_b },
-	{ "POST", "/api/v1/Webhook/default", handler_a },
+	{ "POST", "/api/v1/Agents/Webhook/CreateDefaultWebhook", handler_a, 0 },
+	{ "GET", "/api/v1/Webhook/default", handler_b, 0 },
+	{ "POST", "/api/v1/Webhook/default", handler_a, 0 },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

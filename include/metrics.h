@@ -1,0 +1,23 @@
+/*
+ * Process-wide counters for the Prometheus text format: requests by status, a latency histogram,
+ * busy workers, database reconnects, credential cache hits. Lock-free (C11 atomics), so the
+ * request path pays a few relaxed increments.
+ */
+#ifndef WEBHOOKD_METRICS_H
+#define WEBHOOKD_METRICS_H
+
+#include <stdbool.h>
+
+#include "buf.h"
+
+void metrics_set_workers(int total);
+void metrics_worker_busy(bool busy);
+void metrics_observe_request(int status, double seconds);
+void metrics_count_db_reconnect(void);
+void metrics_count_db_connect_failure(void);
+void metrics_count_authcache(bool hit);
+void metrics_count_reload(void);
+/* Appends every metric in the Prometheus text exposition format 0.0.4. */
+void metrics_render(struct buf *out);
+
+#endif

@@ -1,0 +1,159 @@
+"""Destructive tests on a stack of their own: the daemon or PostgreSQL goes away, then comes back."""
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from e2e_support import (DEFAULT_BODY, ENDPOINT, JSON_CT, WORKERS, assert_all_workers_serve, concurrent_posts,
+                         destroy_stack, error_body, new_stack)
+
+NGINX_UNAVAILABLE = error_body("ServiceUnavailable", "The service is unavailable; try again shortly.", "nginx")
+DB_UNAVAILABLE = error_body("ServiceUnavailable", "The database is unavailable; try again shortly.",
+                            "webhookd/database")
+
+
+def pg_bin():
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                   key=lambda p: [int(x) if x.isdigit() else 0 for x in p.parent.name.split(".")])
+    assert found, "no PostgreSQL server binaries under /usr/lib/postgresql"
+    return found[-1]
+
+
+def pg_ctl(stack, *args):
+    data = str(stack.dir / "pg" / "data")
+    subprocess.run(["runuser", "-u", "postgres", "--", str(pg_bin() / "pg_ctl"), "-D", data, *args],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def scratch():
+    s = new_stack("webhookd-e2e-outage-")
+    try:
+        s.user, s.password = "olivia", "outage-password"
+        s.seed(s.user, s.password)
+        yield s
+    finally:
+        destroy_stack(s)
+
+
+@pytest.fixture
+def outage(scratch):
+    """Hands out the scratch stack; afterwards brings it back whole if a test left it broken."""
+    try:
+        yield scratch
+    finally:
+        try:
+            healthy = scratch.daemon_alive() and scratch.post().status == 200
+        except OSError:
+            healthy = False
+        if not healthy:
+            scratch.start()  # idempotent: starts PostgreSQL if needed, restarts daemon and nginx
+
+
+def assert_nginx_503(r):
+    assert r.status == 503, r
+    assert r.headers["content-type"] == JSON_CT
+    assert r.headers["retry-after"] == "2"
+    assert r.body == NGINX_UNAVAILABLE
+
+
+def assert_daemon_down_answers(stack):
+    for method, path in [("POST", ENDPOINT), ("GET", ENDPOINT), ("POST", "/api/v1/Nope")]:
+        assert_nginx_503(stack.request(method, path, headers={"Authorization": "Basic eDp5"}))
+    # Outside /api/ nginx still answers by itself.
+    assert stack.request("GET", "/").status == 404
+
+
+def test_daemon_killed_is_503_then_restart_serves(outage):
+    assert outage.post().body == DEFAULT_BODY
+    outage.kill_daemon(signal.SIGKILL)
+    # The socket file stays behind (connect: ECONNREFUSED); a restart must clear it.
+    assert Path(outage.fcgi_socket).exists()
+    assert_daemon_down_answers(outage)
+    outage.start()
+    r = outage.post()
+    assert r.status == 200 and r.body == DEFAULT_BODY
+    assert_all_workers_serve(outage)
+
+
+def test_sigterm_lets_the_request_in_flight_finish(outage):
+    locker = psycopg2.connect(outage.dsn())
+    result = {}
+    try:
+        with locker.cursor() as cur:
+            cur.execute("LOCK TABLE webhook_default IN ACCESS EXCLUSIVE MODE")
+            t = threading.Thread(target=lambda: result.setdefault("r", outage.post()))
+            t.start()
+            deadline = time.monotonic() + 1.5
+            while not outage.sql("SELECT 1 FROM pg_stat_activity WHERE usename = 'webhookd' "
+                                 "AND wait_event_type = 'Lock'"):
+                assert time.monotonic() < deadline, "the request never reached the database"
+                time.sleep(0.02)
+            pid = outage.daemon_pid()
+            os.kill(pid, signal.SIGTERM)
+            time.sleep(0.3)
+        locker.rollback()
+        t.join(15)
+    finally:
+        locker.close()
+    r = result["r"]
+    assert r.status == 200 and r.body == DEFAULT_BODY, r
+    deadline = time.monotonic() + 15
+    while outage.daemon_alive():
+        assert time.monotonic() < deadline, "webhookd did not exit after SIGTERM"
+        time.sleep(0.05)
+    log = (outage.dir / "log" / "webhookd.log").read_text()
+    assert log.rstrip().endswith("stopped"), log[-500:]
+    # A clean stop removes the socket (connect: ENOENT); nginx still answers for it.
+    assert not Path(outage.fcgi_socket).exists()
+    assert_daemon_down_answers(outage)
+    outage.start()
+    assert outage.post().body == DEFAULT_BODY
+
+
+def test_database_restart_is_503_then_recovers_without_daemon_restart(outage):
+    pid = outage.daemon_pid()
+    assert outage.post().status == 200
+    outage.close_db()
+    pg_ctl(outage, "-m", "fast", "-w", "stop")
+    try:
+        for _ in range(10):
+            r = outage.post()
+            assert r.status == 503, r
+            assert r.headers["content-type"] == JSON_CT
+            assert r.body == DB_UNAVAILABLE
+            assert "retry-after" not in r.headers or r.headers["retry-after"] == "2"
+    finally:
+        # restart reuses the options of the last start (postmaster.opts): socket dir, no TCP.
+        pg_ctl(outage, "-l", str(outage.dir / "log" / "postgresql.log"), "-w", "-t", "30", "restart")
+    for _ in range(20):
+        r = outage.post()
+        assert r.status == 200 and r.body == DEFAULT_BODY, r
+    assert outage.daemon_pid() == pid and outage.daemon_alive()
+    assert_all_workers_serve(outage)
+
+
+def test_reconnecting_under_a_lock_does_not_poison_workers(outage):
+    try:
+        outage.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'webhookd'")
+        locker = psycopg2.connect(outage.dsn())
+        try:
+            with locker.cursor() as cur:
+                cur.execute("LOCK TABLE webhook_default IN ACCESS EXCLUSIVE MODE")
+                # Every worker reconnects now, and its PREPARE waits for the lock until statement_timeout.
+                during = concurrent_posts(outage, 2 * WORKERS)
+        finally:
+            locker.rollback()
+            locker.close()
+        assert all(r.status in (500, 503) for r in during), [getattr(r, "status", r) for r in during]
+        # The lock is gone: the database is fine again, and so must every answer of every worker be.
+        statuses = [outage.post().status for _ in range(40)]
+        assert statuses == [200] * 40, statuses
+        assert_all_workers_serve(outage)
+    finally:
+        outage.start()  # a fresh start for the other tests, whatever happened here
