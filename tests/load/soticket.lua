@@ -1,0 +1,5 @@
+-- SOTicket authentication: WRK_TICKET.
+package.path = debug.getinfo(1, "S").source:match("@?(.*/)") .. "?.lua;" .. package.path
+local common = require("common")
+common.request({ Authorization = "SOTicket " .. os.getenv("WRK_TICKET") })
+done = common.done
