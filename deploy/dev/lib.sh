@@ -9,7 +9,7 @@ PACKAGES=(
     build-essential autoconf automake pkg-config clang
     libfcgi-dev libyajl-dev libpq-dev libsodium-dev libcrypt-dev libsystemd-dev libcmocka-dev
     postgresql postgresql-client nginx-light
-    python3 python3-pytest python3-psycopg2 libxml2-utils curl wrk
+    python3 python3-pytest python3-psycopg2 curl wrk systemd man-db
 )
 
 say() { printf '==> %s\n' "$*"; }
