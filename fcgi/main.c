@@ -114,7 +114,7 @@ warn_fixed_settings(const struct settings *old, const struct settings *new)
  * request is dropped or sees half of a change.
  */
 static void
-reload(struct app *app, struct settings *current, const char *config_path)
+reload(struct app *app, struct pool *pool, struct settings *current, const char *config_path)
 {
 	struct settings next;
 	char err[512];
@@ -126,6 +126,7 @@ reload(struct app *app, struct settings *current, const char *config_path)
 		warn_fixed_settings(current, &next);
 		log_set_level((enum log_level)next.log_level);
 		app_reload(app, &next);
+		pool_reload(pool);
 		metrics_count_reload();
 		/* Keep the fixed settings of the running daemon; adopt the rest. */
 		free(next.listen);
@@ -141,7 +142,7 @@ reload(struct app *app, struct settings *current, const char *config_path)
 		current->listen_group = NULL;
 		settings_free(current);
 		*current = next;
-		log_info("reload: configuration applied; workers reconnect to the database before their next request");
+		log_info("reload: configuration applied; workers reconnect to the database");
 	}
 	sd_notify(0, "READY=1\nSTATUS=Serving");
 }
@@ -183,7 +184,7 @@ serve(struct settings *s, const char *config_path)
 		if (sigwait(&signals, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			reload(&app, s, config_path);
+			reload(&app, pool, s, config_path);
 			continue;
 		}
 		break; /* SIGTERM, SIGINT, SIGQUIT, and SIGUSR1 (libfcgi's "stop after this request") */

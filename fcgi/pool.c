@@ -8,7 +8,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 struct worker {
 	struct pool *pool;
 	int index;
+	int reload_fd;       /* eventfd: the settings changed, reconnect now rather than at the next request */
 	pthread_t thread;
 	bool started;
 	FCGX_Request request;
@@ -39,17 +42,21 @@ struct pool {
 	int running;
 };
 
-/* Waits until a connection may be pending (true) or the pool is stopping (false). */
+/* Waits until a connection may be pending (true) or the pool is stopping (false). An idle
+ * worker told of new settings reconnects to the database meanwhile. */
 static bool
 worker_wait(struct worker *w)
 {
-	struct pollfd fds[2] = {
+	struct pollfd fds[3] = {
 		{ .fd = w->pool->listen_fd, .events = POLLIN },
 		{ .fd = w->pool->wake[0], .events = POLLIN },
+		{ .fd = w->reload_fd, .events = POLLIN },
 	};
 
 	for (;;) {
-		if (poll(fds, 2, -1) < 0) {
+		uint64_t count;
+
+		if (poll(fds, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("worker %d: poll failed: %s", w->index, strerror(errno));
@@ -57,6 +64,9 @@ worker_wait(struct worker *w)
 		}
 		if (fds[1].revents != 0)
 			return false;
+		if (fds[2].revents != 0 && read(w->reload_fd, &count, sizeof count) == (ssize_t)sizeof count &&
+		    !app_worker_connect(&w->app_worker))
+			log_warning("worker %d: no database after the reload; retrying at its next request", w->index);
 		if (fds[0].revents != 0)
 			return true;
 	}
@@ -98,6 +108,8 @@ pool_free(struct pool *p)
 
 		app_worker_release(&w->app_worker);
 		auth_crypt_free(w->app_worker.crypt);
+		if (w->reload_fd >= 0)
+			close(w->reload_fd);
 		free(w->body);
 		response_free(&w->response);
 	}
@@ -125,11 +137,19 @@ pool_start(struct app *app, const struct settings *s, int listen_fd)
 	if (pthread_mutex_init(&p->lock, NULL) != 0 || pthread_cond_init(&p->done, NULL) != 0)
 		abort();
 	p->workers = xcalloc((size_t)p->nworkers, sizeof *p->workers);
+	for (int i = 0; i < p->nworkers; i++)
+		p->workers[i].reload_fd = -1; /* pool_free may see workers not yet set up */
 	for (int i = 0; i < p->nworkers; i++) {
 		struct worker *w = &p->workers[i];
 
 		w->pool = p;
 		w->index = i;
+		w->reload_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (w->reload_fd < 0) {
+			log_error("cannot create an eventfd: %s", strerror(errno));
+			pool_free(p);
+			return NULL;
+		}
 		w->app_worker.app = app;
 		w->app_worker.crypt = auth_crypt_new();
 		w->body = xmalloc((size_t)s->max_body + 1);
@@ -164,6 +184,17 @@ pool_start(struct app *app, const struct settings *s, int listen_fd)
 		w->started = true;
 	}
 	return p;
+}
+
+void
+pool_reload(struct pool *p)
+{
+	const uint64_t one = 1;
+
+	for (int i = 0; i < p->nworkers; i++) {
+		if (write(p->workers[i].reload_fd, &one, sizeof one) != (ssize_t)sizeof one)
+			log_warning("worker %d will reconnect at its next request: %s", i, strerror(errno));
+	}
 }
 
 bool

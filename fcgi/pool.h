@@ -15,6 +15,8 @@ struct pool;
 
 /* Connects every worker to the database first; NULL (after logging why) if any cannot. */
 struct pool *pool_start(struct app *app, const struct settings *s, int listen_fd);
+/* After app_reload: idle workers reconnect to the database now, busy ones after their request. */
+void pool_reload(struct pool *p);
 /* Stops accepting, lets requests in flight finish for up to timeout_s seconds, frees the pool.
  * Returns false when some request was still running at the deadline. */
 bool pool_stop(struct pool *p, long timeout_s);

@@ -49,7 +49,8 @@ bool app_init(struct app *app, const struct settings *s) __attribute__((warn_unu
 void app_destroy(struct app *app);
 /* Publishes new settings; workers reconnect to the database before their next request. */
 void app_reload(struct app *app, const struct settings *s);
-/* Connects a worker's database for the current settings (used at start, for readiness). */
+/* Connects a worker's database for the current settings, if it is not already connected for
+ * them: at start (for readiness) and when told of a reload. */
 bool app_worker_connect(struct app_worker *w) __attribute__((warn_unused_result));
 void app_worker_release(struct app_worker *w);
 void app_handle(struct app_worker *w, const struct request *req, struct response *resp);
