@@ -50,5 +50,9 @@ void response_free(struct response *r);
 /* Adds a header (the value is copied); more than RESPONSE_MAX_HEADERS is a programming error. */
 void response_add_header(struct response *r, const char *name, const char *value);
 const char *http_status_text(int status);
+/* Skips optional white space (space and tab, RFC 9110, 5.6.3). */
+const char *http_skip_ows(const char *p);
+/* A token character (RFC 9110, 5.6.2). */
+bool http_is_tchar(char c);
 
 #endif

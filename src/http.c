@@ -3,6 +3,7 @@
 #include "http.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "xalloc.h"
 
@@ -60,4 +61,19 @@ http_status_text(int status)
 	case 503: return "Service Unavailable";
 	default: return "Unknown";
 	}
+}
+
+const char *
+http_skip_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+bool
+http_is_tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }

@@ -7,15 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LANG_RESOURCE_NAME_MAX 128
+#include "http.h"
 
-static const char *
-lang_skip_ows(const char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
+#define LANG_RESOURCE_NAME_MAX 128
 
 /* language-range = (1*8ALPHA *("-" 1*8alphanum)) / "*" (RFC 4647); keeps the primary subtag. */
 static const char *
@@ -90,7 +84,7 @@ lang_parse_accept(const char *header, struct lang_request *r)
 		bool star;
 		int q = 1000;
 
-		p = lang_skip_ows(p);
+		p = http_skip_ows(p);
 		if (*p == ',') {
 			p++;
 			continue;
@@ -102,12 +96,12 @@ lang_parse_accept(const char *header, struct lang_request *r)
 		p = lang_parse_range(p, items[n].tag, &star);
 		if (p == NULL)
 			return false;
-		p = lang_skip_ows(p);
+		p = http_skip_ows(p);
 		if (*p == ';') {
 			char *end;
 			double v;
 
-			p = lang_skip_ows(p + 1);
+			p = http_skip_ows(p + 1);
 			if ((p[0] != 'q' && p[0] != 'Q') || p[1] != '=')
 				return false;
 			p += 2;
@@ -117,7 +111,7 @@ lang_parse_accept(const char *header, struct lang_request *r)
 			if (end == p || end - p > 5 || v < 0 || v > 1)
 				return false;
 			q = (int)(v * 1000 + 0.5);
-			p = lang_skip_ows(end);
+			p = http_skip_ows(end);
 		}
 		if (*p != ',' && *p != '\0')
 			return false;
@@ -137,17 +131,17 @@ enum lang_parse_result
 lang_parse(const char *accept_language, const char *so_language, struct lang_request *out)
 {
 	memset(out, 0, sizeof *out);
-	if (so_language != NULL && *lang_skip_ows(so_language) != '\0') {
+	if (so_language != NULL && *http_skip_ows(so_language) != '\0') {
 		char tag[LANG_TAG_MAX + 1];
 		bool star;
-		const char *p = lang_skip_ows(so_language);
+		const char *p = http_skip_ows(so_language);
 
-		if ((p[0] == 'x' || p[0] == 'X') && *lang_skip_ows(p + 1) == '\0') {
+		if ((p[0] == 'x' || p[0] == 'X') && *http_skip_ows(p + 1) == '\0') {
 			out->off = true;
 			return LANG_OK;
 		}
 		p = lang_parse_range(p, tag, &star);
-		if (p == NULL || *lang_skip_ows(p) != '\0')
+		if (p == NULL || *http_skip_ows(p) != '\0')
 			return LANG_MALFORMED_SO_LANGUAGE;
 		if (star) {
 			out->off = true;

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http.h"
+
 static const struct {
 	const char *type;
 	const char *subtype;
@@ -34,28 +36,12 @@ struct media_range {
 	int specificity;   /* 0: any type; 1: any subtype of one type; 2: one exact type */
 };
 
-/* RFC 9110 tchar */
-static bool
-is_tchar(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-static const char *
-skip_ows(const char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
-
 static const char *
 parse_token(const char *p, char *out, size_t cap)
 {
 	size_t n = 0;
 
-	while (is_tchar(*p)) {
+	while (http_is_tchar(*p)) {
 		if (n == cap)
 			return NULL;
 		out[n++] = *p++;
@@ -132,10 +118,10 @@ parse_range(const char *p, struct media_range *r)
 	if (r->specificity < 0)
 		return NULL; /* a wildcard type needs a wildcard subtype */
 	for (;;) {
-		p = skip_ows(p);
+		p = http_skip_ows(p);
 		if (*p != ';')
 			return p;
-		p = skip_ows(p + 1);
+		p = http_skip_ows(p + 1);
 		if (*p == ',' || *p == '\0')
 			return p; /* a stray ";" before the next range is tolerated */
 		p = parse_token(p, name, ACCEPT_TOKEN_MAX);
@@ -172,10 +158,10 @@ negotiate_accept(const char *accept, enum media_type *out)
 	int best_q = 0;
 
 	*out = MEDIA_APPLICATION_JSON;
-	if (accept == NULL || *skip_ows(accept) == '\0')
+	if (accept == NULL || *http_skip_ows(accept) == '\0')
 		return NEGOTIATE_OK;
 	for (p = accept;;) {
-		p = skip_ows(p);
+		p = http_skip_ows(p);
 		if (*p == ',') { /* empty list elements are allowed (RFC 9110, 5.6.1) */
 			p++;
 			continue;

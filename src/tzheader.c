@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http.h"
+
 bool
 tz_parse_header(const char *value, struct tz_request *out)
 {
@@ -14,8 +16,7 @@ tz_parse_header(const char *value, struct tz_request *out)
 	bool digits = true;
 
 	memset(out, 0, sizeof *out);
-	while (*p == ' ' || *p == '\t')
-		p++;
+	p = http_skip_ows(p);
 	while (isalnum((unsigned char)*p) || *p == '-') {
 		if (n == TZ_CODE_MAX)
 			return false;
@@ -25,20 +26,15 @@ tz_parse_header(const char *value, struct tz_request *out)
 	if (n == 0 || out->key[0] == '-' || out->key[n - 1] == '-' || (digits && n > 9))
 		return false;
 	out->by_id = digits;
-	while (*p == ' ' || *p == '\t')
-		p++;
+	p = http_skip_ows(p);
 	if (*p == ',') {
 		static const char flag[] = "includeTZOffset";
 
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
+		p = http_skip_ows(p + 1);
 		if (strncasecmp(p, flag, sizeof flag - 1) != 0)
 			return false;
 		out->include_offset = true;
-		p += sizeof flag - 1;
-		while (*p == ' ' || *p == '\t')
-			p++;
+		p = http_skip_ows(p + sizeof flag - 1);
 	}
 	return *p == '\0';
 }

@@ -272,10 +272,11 @@ class Stack:
             h["Authorization"] = auth
         return self.request("POST", path, headers=h, body=body, conn=conn)
 
-    def raw(self, data, read=True, timeout=10):
-        """Sends raw bytes on a fresh TCP connection; returns the first response (or b"" when the
-        server closed without one). Stops at the end of the body that Content-Length announces."""
-        with socket.create_connection((self.host, self.port), timeout=timeout) as s:
+    def raw(self, data, read=True, timeout=10, source="127.0.0.1"):
+        """Sends raw bytes on a fresh TCP connection from the source address; returns the first
+        response (or b"" when the server closed without one). Stops at the end of the body that
+        Content-Length announces."""
+        with socket.create_connection((self.host, self.port), timeout=timeout, source_address=(source, 0)) as s:
             try:
                 s.sendall(data)
             except OSError:

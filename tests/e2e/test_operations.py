@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from e2e_support import (DEFAULT_BODY, REPO, basic, destroy_stack, error_body, new_stack)
+from e2e_support import DEFAULT_BODY, REPO, basic, destroy_stack, error_body, new_stack, parse_raw_response
 
 LOAD = REPO / "tests" / "load"
 
@@ -209,21 +209,10 @@ def test_reload_warns_about_settings_that_need_a_restart(ops):
 # -- health and metrics --------------------------------------------------------------------------------
 
 def get(stack, path, source="127.0.0.1"):
-    s = socket.create_connection((stack.host, stack.port), timeout=10, source_address=(source, 0))
-    try:
-        s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    finally:
-        s.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    headers = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines[1:])}
-    return int(lines[0].split()[1]), headers, body
+    """GET from a given loopback address (nginx lets only 127.0.0.1 see the monitoring paths)."""
+    r = parse_raw_response(stack.raw(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode(),
+                                     source=source))
+    return r.status, r.headers, r.body
 
 
 def test_health(ops):
