@@ -15,10 +15,15 @@ BUILD = REPO / "build"  # the build tests/run and deploy/dev/up make
 
 @pytest.fixture(scope="module")
 def staged(tmp_path_factory):
-    """make install DESTDIR=... with the prefixes a Debian package uses."""
+    """What a Debian package does: configure with its prefixes, build, make install DESTDIR=...
+    (paths are fixed at configure time; overriding them at install time is not supported)."""
+    build = tmp_path_factory.mktemp("build")
     dest = tmp_path_factory.mktemp("destdir")
-    subprocess.run(["make", "-s", "-C", str(BUILD), "install", "DESTDIR=%s" % dest, "prefix=/usr",
-                    "sysconfdir=/etc", "localstatedir=/var"], check=True, stdout=subprocess.DEVNULL)
+    quiet = dict(check=True, stdout=subprocess.DEVNULL, cwd=str(build))
+    subprocess.run([str(REPO / "configure"), "-q", "--prefix=/usr", "--sysconfdir=/etc", "--localstatedir=/var"],
+                   **quiet)
+    subprocess.run(["make", "-s", "-j%d" % (os.cpu_count() or 2)], **quiet)
+    subprocess.run(["make", "-s", "install", "DESTDIR=%s" % dest], **quiet)
     return dest
 
 
