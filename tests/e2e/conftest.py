@@ -30,10 +30,22 @@ def stack():
     try:
         s.user = "alice"
         s.password = secrets.token_urlsafe(18)
+        s.secrets = {s.password}  # tests add every secret they send; none may reach a log
         s.seed(s.user, s.password)
         yield s
+        leaked = secrets_in_logs(s)
+        assert not leaked, "secrets reached the logs of the run: %s" % leaked
     finally:
         destroy_stack(s)
+
+
+def secrets_in_logs(stack):
+    """The log files of the stack (daemon, nginx, PostgreSQL) holding any registered secret."""
+    found = []
+    for f in sorted((stack.dir / "log").glob("*")):
+        text = f.read_bytes()
+        found += ["%s (a secret of %d bytes)" % (f.name, len(x)) for x in stack.secrets if x.encode() in text]
+    return found
 
 
 # -- state restoration --------------------------------------------------------------------------

@@ -80,6 +80,7 @@ def creds(stack):
         "ticket", "bearer", "expired", "revoked", "session", "xsrf", "old_session",
         "app_granted", "app_plain", "app_revoked", "retired_ticket")}
     made["ticket"] = "7T:" + made["ticket"] + "=="   # tickets look like 7T:abc==
+    stack.secrets.update(made.values())
     alice = stack.sql("SELECT associate_id FROM associate WHERE name = %s", (stack.user,))[0][0]
     bob = stack.sql("INSERT INTO associate (name, password_hash, deleted) VALUES ('bob-retired', %s, true) "
                     "RETURNING associate_id", ("$y$j9T$not.a.real.hash",))[0][0]
