@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "changes.h"
 #include "auth.h"
 #include "listener.h"
 #include "log.h"
@@ -175,6 +176,9 @@ serve(struct settings *s, const char *config_path)
 		listener_close(listen_fd, s);
 		return 1;
 	}
+	/* Caches need the change feed; without it the daemon still serves, reading the database. */
+	if (!changes_wait_ready(app.changes, 5000))
+		log_warning("change feed not listening yet: serving from the database until it is");
 	/* Ready only now: every worker has its database connection. */
 	sd_notify(0, "READY=1\nSTATUS=Serving");
 	log_info("webhookd %s ready: %ld workers on %s", PACKAGE_VERSION, s->workers,

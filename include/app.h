@@ -6,8 +6,10 @@
 #define WEBHOOKD_APP_H
 
 #include "auth.h"
-#include "authcache.h"
+#include "changes.h"
+#include "credcache.h"
 #include "db.h"
+#include "refdata.h"
 #include "http.h"
 #include "settings.h"
 
@@ -31,9 +33,11 @@ struct app_config {
 /* Shared by all workers. */
 struct app {
 	long max_body;               /* fixed at start: the workers' buffers are sized by it */
-	struct authcache *authcache; /* locks itself */
-	pthread_mutex_t lock;
+	struct credcache *credcache; /* locks itself */
+	struct changes *changes;     /* the change feed that vouches for what is cached */
+	pthread_mutex_t lock;        /* guards config and refdata */
 	struct app_config *config;
+	struct refdata *refdata;     /* the current reference data, or NULL */
 };
 
 /* Per worker thread: never shared. */

@@ -9,8 +9,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "auth.h"
-#include "webhook.h"
 
 enum db_result {
 	DB_OK,
@@ -33,33 +31,13 @@ struct token_login {
 	bool associate_deleted;
 	bool expired;
 	bool revoked;
+	int64_t expires_us;        /* microseconds since the epoch */
 	char xsrf_sha256_hex[65];  /* browser sessions only */
 };
 
 struct application_grant {
 	bool webhook_access;
 	bool revoked;
-};
-
-#define DB_CODE_MAX 16
-
-struct language_choice {
-	char code[DB_CODE_MAX + 1];           /* "sv" */
-	char ml_code[DB_CODE_MAX + 1];        /* "SE" */
-	char default_code[DB_CODE_MAX + 1];   /* the installation's fallback language */
-	char default_ml_code[DB_CODE_MAX + 1];
-};
-
-struct culture_format {
-	char code[DB_CODE_MAX + 1];
-	char decimal_separator[8];
-	char group_separator[8];
-	char date_pattern[32];
-};
-
-struct timezone_info {
-	char code[DB_CODE_MAX + 1];
-	char iana[64];
 };
 
 struct db;
@@ -73,19 +51,14 @@ bool db_connect(struct db *db) __attribute__((warn_unused_result));
 /* A cheap round trip: is the database there? */
 enum db_result db_ping(struct db *db);
 enum db_result db_associate_login(struct db *db, const char *name, struct associate_login *out);
-enum db_result db_webhook_defaults(struct db *db, struct webhook *out);
 /* scheme is "soticket" or "bearer"; digest_hex the token's SHA-256. */
 enum db_result db_token_login(struct db *db, const char *scheme, const char *digest_hex, struct token_login *out);
 enum db_result db_session_login(struct db *db, const char *digest_hex, struct token_login *out);
 enum db_result db_application_grant(struct db *db, const char *digest_hex, struct application_grant *out);
-/* The first of the candidate codes the installation knows (DB_NOT_FOUND when none is), and the
- * default language either way. Candidates are lower-case letters only. */
-enum db_result db_language_choice(struct db *db, const char *const *candidates, size_t n, struct language_choice *out);
-/* The text of resource name in language, else in fallback; NULL (DB_NOT_FOUND) when neither has it. */
-enum db_result db_resource_text(struct db *db, const char *name, const char *language, const char *fallback,
-    char **out);
-enum db_result db_culture_format(struct db *db, const char *code, struct culture_format *out);
-/* key is a code ("NO") or, when by_id, a numeric id ("261"). */
-enum db_result db_timezone(struct db *db, const char *key, bool by_id, struct timezone_info *out);
+/* The reference data as one JSON document (see refdata.c), for the caller to free. */
+enum db_result db_reference_data(struct db *db, char **json);
+/* True when the connection is to a primary: only then may what it reads be cached, as a standby
+ * may not have replayed a change the feed already announced. */
+bool db_is_primary(const struct db *db);
 
 #endif

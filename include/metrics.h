@@ -15,8 +15,11 @@ void metrics_worker_busy(bool busy);
 void metrics_observe_request(int status, double seconds);
 void metrics_count_db_reconnect(void);
 void metrics_count_db_connect_failure(void);
-void metrics_count_authcache(bool hit);
 void metrics_count_reload(void);
+void metrics_count_cache_invalidation(void);
+
+enum metrics_cache { METRICS_CACHE_CREDENTIALS, METRICS_CACHE_REFERENCE_DATA, METRICS_CACHE_COUNT };
+void metrics_count_cache(enum metrics_cache cache, bool hit);
 /* Appends every metric in the Prometheus text exposition format 0.0.4. */
 void metrics_render(struct buf *out);
 

@@ -4,19 +4,27 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "carrier.h"
+#include "changes.h"
 #include "cookie.h"
+#include "credcache.h"
 #include "lang.h"
 #include "log.h"
 #include "metrics.h"
 #include "negotiate.h"
+#include "refdata.h"
 #include "router.h"
 #include "tzheader.h"
 #include "webhook.h"
 #include "xalloc.h"
+
+/* Entries of the credential cache: a few hundred bytes each. */
+#define CREDCACHE_SLOTS 4096
 
 static void app_serve(struct app_worker *w, const struct request *req, struct response *resp);
 
@@ -30,12 +38,12 @@ struct app_call {
 	char culture_tag[LANG_TAG_MAX + 1];
 	struct tz_request tz;
 	bool has_tz;
-	/* Resolved from the database once the caller is known. */
+	/* Resolved once the caller is known. */
+	struct refdata *rd;           /* held for the rest of the request */
 	bool translate;
 	struct language_choice language;
 	struct culture_format culture;
 	struct timezone_info zone;
-	enum db_result lookup_error;  /* a failure inside a translation callback */
 };
 
 static void
@@ -95,14 +103,53 @@ app_unauthorized(struct app_call *call, const char *message)
 	}
 }
 
+/* -- the credential cache ----------------------------------------------------------------------- */
+
+static int64_t
+app_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* An entry stands on its own (no database read) only under the generation it was read in, while
+ * the change feed vouches for it, and before it expires. */
+static bool
+app_entry_current(const struct credcache_entry *e, uint64_t generation)
+{
+	return generation != 0 && e->generation == generation && app_now_us() < e->expires_us;
+}
+
+/* What a database read may be cached under: the generation read before it, and only when the
+ * connection is to a primary (a standby may not have replayed a change the feed announced). */
+static uint64_t
+app_cacheable_generation(const struct app_call *call, uint64_t before)
+{
+	return db_is_primary(call->w->db) ? before : 0;
+}
+
 static bool
 app_login_basic(struct app_call *call, const struct auth_credentials *cred)
 {
 	static const char invalid[] = "Invalid user name or password.";
 	struct app_worker *w = call->w;
+	struct credcache_entry seen, e;
 	struct associate_login login;
-	enum db_result r = db_associate_login(w->db, cred->user, &login);
+	uint64_t generation = changes_generation(w->app->changes);
+	bool have, ok;
+	enum db_result r;
 
+	memset(&e, 0, sizeof e);
+	credcache_key(w->app->credcache, "basic", call->req->authorization, e.key);
+	have = credcache_get(w->app->credcache, e.key, &seen);
+	if (have && app_entry_current(&seen, generation)) {
+		metrics_count_cache(METRICS_CACHE_CREDENTIALS, true);
+		return true;
+	}
+	metrics_count_cache(METRICS_CACHE_CREDENTIALS, false);
+	r = db_associate_login(w->db, cred->user, &login);
 	/* Unknown users, wrong passwords and retired associates get the same answer, and unknown
 	 * users pay for a hash too, so neither the body nor the timing tells which names exist. */
 	if (r == DB_NOT_FOUND) {
@@ -118,17 +165,19 @@ app_login_basic(struct app_call *call, const struct auth_credentials *cred)
 		app_unauthorized(call, invalid);
 		return false;
 	}
-	if (authcache_lookup(w->app->authcache, cred->user, login.password_hash, cred->password)) {
-		metrics_count_authcache(true);
-		return true;
+	/* The same header verified against the same stored hash: crypt(3) would say the same again. */
+	ok = (have && strcmp(seen.password_hash, login.password_hash) == 0) ||
+	    auth_password_verify(w->crypt, cred->password, login.password_hash);
+	if (!ok) {
+		app_unauthorized(call, invalid);
+		return false;
 	}
-	metrics_count_authcache(false);
-	if (auth_password_verify(w->crypt, cred->password, login.password_hash)) {
-		authcache_store(w->app->authcache, cred->user, login.password_hash, cred->password);
-		return true;
-	}
-	app_unauthorized(call, invalid);
-	return false;
+	e.generation = app_cacheable_generation(call, generation);
+	e.expires_us = INT64_MAX;
+	e.associate_id = login.associate_id;
+	strcpy(e.password_hash, login.password_hash);
+	credcache_put(w->app->credcache, &e);
+	return true;
 }
 
 /* A ticket, token or session is refused with the reason: they are random, so naming the
@@ -154,43 +203,73 @@ app_check_token_login(struct app_call *call, enum db_result r, const struct toke
 	return false;
 }
 
+/* A ticket, token or session: from the cache while it is current, else from the database. On
+ * success *out holds what was verified (sessions need their XSRF digest). */
 static bool
-app_login_token(struct app_call *call, const struct auth_credentials *cred)
+app_login_token_kind(struct app_call *call, const char *kind, const char *what, const char *token,
+    struct credcache_entry *out)
 {
-	bool ticket = cred->scheme == AUTH_SCHEME_SOTICKET;
+	struct app_worker *w = call->w;
+	uint64_t generation = changes_generation(w->app->changes);
 	char digest[AUTH_DIGEST_HEX_SIZE];
 	struct token_login login;
 	enum db_result r;
 
-	auth_token_digest_hex(cred->token, digest);
-	r = db_token_login(call->w->db, ticket ? "soticket" : "bearer", digest, &login);
-	return app_check_token_login(call, r, &login, ticket ? "ticket" : "bearer token");
+	credcache_key(w->app->credcache, kind, token, out->key);
+	if (credcache_get(w->app->credcache, out->key, out) && app_entry_current(out, generation)) {
+		metrics_count_cache(METRICS_CACHE_CREDENTIALS, true);
+		return true;
+	}
+	metrics_count_cache(METRICS_CACHE_CREDENTIALS, false);
+	auth_token_digest_hex(token, digest);
+	r = strcmp(kind, "session") == 0 ? db_session_login(w->db, digest, &login) :
+	    db_token_login(w->db, kind, digest, &login);
+	if (!app_check_token_login(call, r, &login, what))
+		return false;
+	out->generation = app_cacheable_generation(call, generation);
+	out->expires_us = login.expires_us;
+	out->associate_id = login.associate_id;
+	out->password_hash[0] = '\0';
+	strcpy(out->xsrf_sha256_hex, login.xsrf_sha256_hex);
+	credcache_put(w->app->credcache, out);
+	return true;
+}
+
+static bool
+app_login_token(struct app_call *call, const struct auth_credentials *cred)
+{
+	bool ticket = cred->scheme == AUTH_SCHEME_SOTICKET;
+	struct credcache_entry e;
+
+	memset(&e, 0, sizeof e);
+	return app_login_token_kind(call, ticket ? "soticket" : "bearer", ticket ? "ticket" : "bearer token",
+	    cred->token, &e);
 }
 
 /* Browser code on the same site: the session cookie plus the XSRF token issued with it. */
 static bool
 app_login_session(struct app_call *call)
 {
-	char session[AUTH_TOKEN_MAX + 1], digest[AUTH_DIGEST_HEX_SIZE];
+	char session[AUTH_TOKEN_MAX + 1];
 	const char *xsrf = call->req->xsrf_token;
-	struct token_login login;
-	enum db_result r;
+	struct credcache_entry e;
+	bool ok;
 
 	if (!cookie_find(call->req->cookie, call->w->config->session_cookie, session, sizeof session)) {
 		app_unauthorized(call, "Authentication required: send an Authorization header, or the session "
 		    "cookie with X-XSRF-TOKEN.");
 		return false;
 	}
-	auth_token_digest_hex(session, digest);
+	memset(&e, 0, sizeof e);
+	ok = app_login_token_kind(call, "session", "session", session, &e);
 	sodium_memzero(session, sizeof session);
-	r = db_session_login(call->w->db, digest, &login);
-	if (!app_check_token_login(call, r, &login, "session"))
+	if (!ok)
 		return false;
 	if (xsrf == NULL || *xsrf == '\0') {
 		app_forbidden(call, "X-XSRF-TOKEN is required with a session cookie.");
 		return false;
 	}
-	if (!auth_token_digest_matches(xsrf, login.xsrf_sha256_hex)) {
+	if (!auth_token_digest_matches(xsrf, e.xsrf_sha256_hex)) {
 		app_forbidden(call, "X-XSRF-TOKEN does not match the session.");
 		return false;
 	}
@@ -232,8 +311,11 @@ static bool
 app_check_application(struct app_call *call)
 {
 	const char *token = call->req->so_apptoken;
+	struct app *app = call->w->app;
+	uint64_t generation = changes_generation(app->changes);
 	char digest[AUTH_DIGEST_HEX_SIZE];
 	struct application_grant grant;
+	struct credcache_entry e;
 	enum db_result r;
 
 	if (token == NULL || *token == '\0') {
@@ -246,6 +328,14 @@ app_check_application(struct app_call *call)
 		app_forbidden(call, "The application token in SO-AppToken is not valid.");
 		return false;
 	}
+	/* Only grants are cached: a refusal costs a read, which keeps the cache for real partners. */
+	memset(&e, 0, sizeof e);
+	credcache_key(app->credcache, "app", token, e.key);
+	if (credcache_get(app->credcache, e.key, &e) && e.granted && app_entry_current(&e, generation)) {
+		metrics_count_cache(METRICS_CACHE_CREDENTIALS, true);
+		return true;
+	}
+	metrics_count_cache(METRICS_CACHE_CREDENTIALS, false);
 	auth_token_digest_hex(token, digest);
 	r = db_application_grant(call->w->db, digest, &grant);
 	if (r == DB_NOT_FOUND || (r == DB_OK && grant.revoked)) {
@@ -261,6 +351,10 @@ app_check_application(struct app_call *call)
 		    "Online restricted: request it when registering the application.");
 		return false;
 	}
+	e.generation = app_cacheable_generation(call, generation);
+	e.expires_us = INT64_MAX;
+	e.granted = true;
+	credcache_put(app->credcache, &e);
 	return true;
 }
 
@@ -300,79 +394,98 @@ app_parse_headers(struct app_call *call)
 	return true;
 }
 
-/* Turns the parsed language, culture and time zone headers into database facts. */
+/*
+ * The reference data for this request: the application's snapshot while the change feed vouches
+ * for it, else one read of the database (kept as the new snapshot when it may be: see
+ * app_cacheable_generation).
+ */
+static bool
+app_acquire_refdata(struct app_call *call)
+{
+	struct app *app = call->w->app;
+	uint64_t generation = changes_generation(app->changes);
+	struct refdata *rd = NULL, *old;
+	enum db_result r;
+	char *json;
+
+	pthread_mutex_lock(&app->lock);
+	if (app->refdata != NULL && generation != 0 && refdata_generation(app->refdata) == generation) {
+		rd = app->refdata;
+		refdata_ref(rd);
+	}
+	pthread_mutex_unlock(&app->lock);
+	metrics_count_cache(METRICS_CACHE_REFERENCE_DATA, rd != NULL);
+	if (rd == NULL) {
+		r = db_reference_data(call->w->db, &json);
+		if (r != DB_OK) {
+			app_db_error(call, r);
+			return false;
+		}
+		rd = refdata_parse(json, app_cacheable_generation(call, generation));
+		free(json);
+		if (rd == NULL) {
+			app_db_error(call, DB_FAILED);
+			return false;
+		}
+		if (refdata_generation(rd) != 0) {
+			refdata_ref(rd);
+			pthread_mutex_lock(&app->lock);
+			old = app->refdata;
+			app->refdata = rd;
+			pthread_mutex_unlock(&app->lock);
+			refdata_unref(old);
+		}
+	}
+	call->rd = rd;
+	return true;
+}
+
+/* Turns the parsed language, culture and time zone headers into facts of the reference data. */
 static bool
 app_resolve_context(struct app_call *call)
 {
-	struct app_worker *w = call->w;
 	char message[160];
-	enum db_result r;
 
+	if (!app_acquire_refdata(call))
+		return false;
 	if (!call->langs.off && call->langs.n > 0) {
 		const char *candidates[LANG_MAX_CANDIDATES];
 
 		for (size_t i = 0; i < call->langs.n; i++)
 			candidates[i] = call->langs.tags[i];
-		r = db_language_choice(w->db, candidates, call->langs.n, &call->language);
-		if (r == DB_NOT_FOUND && call->language.default_code[0] != '\0') {
+		call->translate = refdata_language_choice(call->rd, candidates, call->langs.n, &call->language);
+		if (!call->translate && call->language.default_code[0] != '\0') {
 			/* None of the asked-for languages is installed: the installation's default serves. */
 			strcpy(call->language.code, call->language.default_code);
 			strcpy(call->language.ml_code, call->language.default_ml_code);
-			r = DB_OK;
+			call->translate = true;
 		}
-		if (r != DB_OK && r != DB_NOT_FOUND) {
-			app_db_error(call, r);
-			return false;
-		}
-		call->translate = r == DB_OK;
 	}
 	/* SO-Culture applies only where a language is set; it defaults to that language. */
 	if (call->translate) {
 		bool explicit_culture = call->culture_tag[0] != '\0';
 
-		r = db_culture_format(w->db, explicit_culture ? call->culture_tag : call->language.code, &call->culture);
-		if (r == DB_NOT_FOUND && explicit_culture) {
+		if (!refdata_culture(call->rd, explicit_culture ? call->culture_tag : call->language.code, &call->culture) &&
+		    explicit_culture) {
 			snprintf(message, sizeof message, "Unknown culture \"%s\" in SO-Culture.", call->culture_tag);
 			app_bad_request(call, message);
 			return false;
 		}
-		if (r != DB_OK && r != DB_NOT_FOUND) {
-			app_db_error(call, r);
-			return false;
-		}
 	}
-	if (call->has_tz) {
-		r = db_timezone(w->db, call->tz.key, call->tz.by_id, &call->zone);
-		if (r == DB_NOT_FOUND) {
-			snprintf(message, sizeof message, "Unknown time zone \"%s\" in SO-TimeZone.", call->tz.key);
-			app_bad_request(call, message);
-			return false;
-		}
-		if (r != DB_OK) {
-			app_db_error(call, r);
-			return false;
-		}
+	if (call->has_tz && !refdata_timezone(call->rd, call->tz.key, call->tz.by_id, &call->zone)) {
+		snprintf(message, sizeof message, "Unknown time zone \"%s\" in SO-TimeZone.", call->tz.key);
+		app_bad_request(call, message);
+		return false;
 	}
 	return true;
 }
 
-struct app_resource_lookup {
-	struct app_call *call;
-	char *text;  /* the last text returned, freed on the next lookup */
-};
-
 static const char *
 app_lookup_resource(void *ctx, const char *name)
 {
-	struct app_resource_lookup *l = ctx;
-	enum db_result r;
+	struct app_call *call = ctx;
 
-	free(l->text);
-	l->text = NULL;
-	r = db_resource_text(l->call->w->db, name, l->call->language.code, l->call->language.default_code, &l->text);
-	if (r != DB_OK && r != DB_NOT_FOUND)
-		l->call->lookup_error = r;
-	return l->text;
+	return refdata_resource_text(call->rd, name, call->language.code, call->language.default_code);
 }
 
 /* Translates one string in place: its multi-language variant, then its resource references,
@@ -380,7 +493,6 @@ app_lookup_resource(void *ctx, const char *name)
 static void
 app_translate(struct app_call *call, char **s)
 {
-	struct app_resource_lookup lookup = { call, NULL };
 	struct buf picked, replaced;
 	const char *text;
 
@@ -390,8 +502,7 @@ app_translate(struct app_call *call, char **s)
 	buf_init(&replaced);
 	text = lang_pick_variant(*s, call->language.ml_code, call->language.default_ml_code, &picked) ?
 	    picked.data : *s;
-	lang_replace_references(text, app_lookup_resource, &lookup, &replaced);
-	free(lookup.text);
+	lang_replace_references(text, app_lookup_resource, call, &replaced);
 	buf_reset(&picked);
 	lang_format_culture(replaced.data, call->culture.code[0] != '\0' ? &(struct lang_culture){
 	    call->culture.decimal_separator, call->culture.group_separator, call->culture.date_pattern } : NULL,
@@ -420,22 +531,12 @@ app_create_default_webhook(void *ctx, const struct request *req, struct response
 	struct carrier_options opt = { .tag_utc = call->has_tz && call->tz.include_offset };
 	struct webhook hook;
 	struct emitter *e;
-	enum db_result r;
 	bool ok;
 
 	(void)req; /* the body, if any, has been read and is ignored */
-	r = db_webhook_defaults(call->w->db, &hook);
-	if (r != DB_OK) {
-		app_db_error(call, r);
-		return;
-	}
+	refdata_defaults(call->rd, &hook);
 	if (call->translate)
 		app_translate_webhook(call, &hook);
-	if (call->lookup_error != DB_OK) {
-		webhook_free(&hook);
-		app_db_error(call, call->lookup_error);
-		return;
-	}
 	response_reset(resp);
 	resp->status = 200;
 	resp->content_type = media_type_content_type(call->media);
@@ -541,16 +642,19 @@ app_init(struct app *app, const struct settings *s)
 	if (pthread_mutex_init(&app->lock, NULL) != 0)
 		return false;
 	app->max_body = s->max_body;
-	app->authcache = authcache_new(1024);
+	app->credcache = credcache_new(CREDCACHE_SLOTS);
 	app->config = app_config_new(s, 1);
+	app->changes = changes_start(s->database);
 	return true;
 }
 
 void
 app_destroy(struct app *app)
 {
+	changes_stop(app->changes);
+	refdata_unref(app->refdata);
 	app_config_release(app, app->config);
-	authcache_free(app->authcache);
+	credcache_free(app->credcache);
 	pthread_mutex_destroy(&app->lock);
 }
 
@@ -564,6 +668,7 @@ app_reload(struct app *app, const struct settings *s)
 	app->config = app_config_new(s, old->generation + 1);
 	pthread_mutex_unlock(&app->lock);
 	app_config_release(app, old);
+	changes_set_conninfo(app->changes, s->database);
 }
 
 /* (Re)creates the worker's connection for the settings it holds, if they are newer. */
@@ -623,7 +728,6 @@ app_serve(struct app_worker *w, const struct request *req, struct response *resp
 	call.req = req;
 	call.resp = resp;
 	call.media = MEDIA_APPLICATION_JSON;
-	call.lookup_error = DB_OK;
 
 	/* First the format, so that every later error is written in it. */
 	switch (negotiate_accept(req->accept, &call.media)) {
@@ -657,9 +761,9 @@ app_serve(struct app_worker *w, const struct request *req, struct response *resp
 		app_error(&call, 413, "PayloadTooLarge", message, "webhookd/request");
 		return;
 	}
-	if ((route->flags & ROUTE_AUTHENTICATED) &&
-	    (!app_parse_headers(&call) || !app_authenticate(&call) || !app_check_application(&call) ||
-	        !app_resolve_context(&call)))
-		return;
-	route->handler(&call, req, resp);
+	if (!(route->flags & ROUTE_AUTHENTICATED) ||
+	    (app_parse_headers(&call) && app_authenticate(&call) && app_check_application(&call) &&
+	        app_resolve_context(&call)))
+		route->handler(&call, req, resp);
+	refdata_unref(call.rd);
 }

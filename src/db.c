@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_tree.h>
 
 #include "buf.h"
 #include "log.h"
@@ -22,15 +21,10 @@ struct db {
 
 enum db_statement {
 	DB_STMT_ASSOCIATE_LOGIN,
-	DB_STMT_WEBHOOK_DEFAULTS,
 	DB_STMT_TOKEN_LOGIN,
 	DB_STMT_SESSION_LOGIN,
 	DB_STMT_APPLICATION_GRANT,
-	DB_STMT_LANGUAGE_CHOICE,
-	DB_STMT_RESOURCE_TEXT,
-	DB_STMT_CULTURE_FORMAT,
-	DB_STMT_TIMEZONE_BY_CODE,
-	DB_STMT_TIMEZONE_BY_ID,
+	DB_STMT_REFERENCE_DATA,
 	DB_STMT_PING,
 	DB_STMT_COUNT
 };
@@ -42,35 +36,33 @@ static const struct {
 } db_statements[DB_STMT_COUNT] = {
 	[DB_STMT_ASSOCIATE_LOGIN] = { "associate_login",
 	    "SELECT associate_id, password_hash, deleted FROM associate WHERE lower(name) = lower($1)", 1 },
-	[DB_STMT_WEBHOOK_DEFAULTS] = { "webhook_defaults",
-	    "SELECT name, array_to_json(events)::text, target_url, secret, state, type, headers::text, "
-	    "properties::text FROM webhook_default", 0 },
+	/* expires_us is microseconds since the epoch, for the credential cache. */
 	[DB_STMT_TOKEN_LOGIN] = { "token_login",
-	    "SELECT c.associate_id, a.deleted, c.expires_at <= now(), c.revoked_at IS NOT NULL, '' "
+	    "SELECT c.associate_id, a.deleted, c.expires_at <= now(), c.revoked_at IS NOT NULL, '', "
+	    "(extract(epoch FROM c.expires_at) * 1000000)::bigint "
 	    "FROM credential c JOIN associate a USING (associate_id) "
 	    "WHERE c.token_sha256 = decode($2, 'hex') AND c.scheme = $1", 2 },
 	[DB_STMT_SESSION_LOGIN] = { "session_login",
 	    "SELECT s.associate_id, a.deleted, s.expires_at <= now(), s.revoked_at IS NOT NULL, "
-	    "encode(s.xsrf_sha256, 'hex') "
+	    "encode(s.xsrf_sha256, 'hex'), (extract(epoch FROM s.expires_at) * 1000000)::bigint "
 	    "FROM browser_session s JOIN associate a USING (associate_id) "
 	    "WHERE s.session_sha256 = decode($1, 'hex')", 1 },
 	[DB_STMT_APPLICATION_GRANT] = { "application_grant",
 	    "SELECT webhook_access, revoked_at IS NOT NULL FROM application WHERE token_sha256 = decode($1, 'hex')", 1 },
-	/* Rows: the default language, then each known candidate in the caller's order. */
-	[DB_STMT_LANGUAGE_CHOICE] = { "language_choice",
-	    "SELECT l.code, l.ml_code, l.is_default, c.ord FROM language l "
-	    "LEFT JOIN unnest($1::text[]) WITH ORDINALITY AS c(code, ord) ON c.code = l.code "
-	    "WHERE l.is_default OR c.code IS NOT NULL ORDER BY c.ord NULLS LAST", 1 },
-	[DB_STMT_RESOURCE_TEXT] = { "resource_text",
-	    "SELECT value FROM resource WHERE name = $1 AND language IN ($2, $3) "
-	    "ORDER BY language = $2 DESC LIMIT 1", 3 },
-	[DB_STMT_CULTURE_FORMAT] = { "culture_format",
-	    "SELECT code, decimal_separator, group_separator, date_pattern FROM culture "
-	    "WHERE code = $1 OR code = split_part($1, '-', 1) ORDER BY code = $1 DESC LIMIT 1", 1 },
-	[DB_STMT_TIMEZONE_BY_CODE] = { "timezone_by_code",
-	    "SELECT code, iana FROM timezone WHERE code = $1", 1 },
-	[DB_STMT_TIMEZONE_BY_ID] = { "timezone_by_id",
-	    "SELECT code, iana FROM timezone WHERE timezone_id = $1::integer", 1 },
+	/* Everything refdata.c keeps in memory, as one JSON document in one round trip. */
+	[DB_STMT_REFERENCE_DATA] = { "reference_data",
+	    "SELECT json_build_object("
+	    "'defaults', (SELECT coalesce(json_agg(json_build_object('name', name, 'events', events, "
+	    "'target_url', target_url, 'secret', secret, 'state', state, 'type', type, 'headers', headers::text, "
+	    "'properties', properties::text)), '[]') FROM webhook_default), "
+	    "'languages', (SELECT coalesce(json_agg(json_build_object('code', code, 'ml_code', ml_code, "
+	    "'is_default', is_default)), '[]') FROM language), "
+	    "'resources', (SELECT coalesce(json_agg(json_build_object('name', name, 'language', language, "
+	    "'value', value)), '[]') FROM resource), "
+	    "'cultures', (SELECT coalesce(json_agg(json_build_object('code', code, 'decimal', decimal_separator, "
+	    "'group', group_separator, 'date', date_pattern)), '[]') FROM culture), "
+	    "'timezones', (SELECT coalesce(json_agg(json_build_object('code', code, 'id', timezone_id, "
+	    "'iana', iana)), '[]') FROM timezone))::text", 0 },
 	[DB_STMT_PING] = { "ping", "SELECT 1", 0 },
 };
 
@@ -198,12 +190,6 @@ db_query(struct db *db, enum db_statement stmt, const char *const *params, PGres
 	return DB_UNAVAILABLE;
 }
 
-static char *
-db_text_or_null(const PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
-}
-
 enum db_result
 db_associate_login(struct db *db, const char *name, struct associate_login *out)
 {
@@ -230,60 +216,6 @@ db_associate_login(struct db *db, const char *name, struct associate_login *out)
 	out->deleted = PQgetvalue(res, 0, 2)[0] == 't';
 	PQclear(res);
 	return DB_OK;
-}
-
-/* Events arrive as a JSON array of strings (array_to_json), which avoids parsing array literals. */
-static bool
-db_parse_events(const char *json, struct webhook *w)
-{
-	char err[128];
-	yajl_val v = yajl_tree_parse(json, err, sizeof err);
-	bool ok = v != NULL && YAJL_IS_ARRAY(v);
-
-	if (ok) {
-		w->nevents = v->u.array.len;
-		w->events = xcalloc(w->nevents, sizeof *w->events);
-		for (size_t i = 0; ok && i < w->nevents; i++) {
-			yajl_val e = v->u.array.values[i];
-
-			ok = YAJL_IS_STRING(e);
-			w->events[i] = ok ? xstrdup(e->u.string) : NULL;
-		}
-	}
-	yajl_tree_free(v);
-	return ok;
-}
-
-enum db_result
-db_webhook_defaults(struct db *db, struct webhook *out)
-{
-	PGresult *res;
-	enum db_result r = db_query(db, DB_STMT_WEBHOOK_DEFAULTS, NULL, &res);
-
-	webhook_init(out);
-	if (r != DB_OK)
-		return r;
-	if (PQntuples(res) != 1) {
-		log_error("database: webhook_default must hold exactly one row, it holds %d", PQntuples(res));
-		PQclear(res);
-		return DB_FAILED;
-	}
-	out->id = 0;
-	out->name = db_text_or_null(res, 0, 0);
-	if (!PQgetisnull(res, 0, 1) && !db_parse_events(PQgetvalue(res, 0, 1), out)) {
-		log_error("database: webhook_default.events is not an array of strings");
-		r = DB_FAILED;
-	}
-	out->target_url = db_text_or_null(res, 0, 2);
-	out->secret = db_text_or_null(res, 0, 3);
-	out->state = (enum webhook_state)strtol(PQgetvalue(res, 0, 4), NULL, 10);
-	out->type = db_text_or_null(res, 0, 5);
-	out->headers_json = db_text_or_null(res, 0, 6);
-	out->properties_json = db_text_or_null(res, 0, 7);
-	PQclear(res);
-	if (r != DB_OK)
-		webhook_free(out);
-	return r;
 }
 
 /* Copies a text column into a fixed buffer; false when it does not fit. */
@@ -332,6 +264,7 @@ db_token_row(struct db *db, enum db_statement stmt, const char *const *params, s
 	out->associate_deleted = db_bool(res, 0, 1);
 	out->expired = db_bool(res, 0, 2);
 	out->revoked = db_bool(res, 0, 3);
+	out->expires_us = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
 	if (!db_copy(res, 0, 4, out->xsrf_sha256_hex, sizeof out->xsrf_sha256_hex))
 		r = DB_FAILED;
 	PQclear(res);
@@ -371,100 +304,6 @@ db_application_grant(struct db *db, const char *digest_hex, struct application_g
 }
 
 enum db_result
-db_language_choice(struct db *db, const char *const *candidates, size_t n, struct language_choice *out)
-{
-	struct buf array;
-	const char *params[1];
-	PGresult *res;
-	enum db_result r;
-	bool found = false;
-
-	memset(out, 0, sizeof *out);
-	/* An array literal is safe here: candidates are lower-case letters only (lang_parse). */
-	buf_init(&array);
-	buf_append_str(&array, "{");
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			buf_append_str(&array, ",");
-		buf_append_str(&array, candidates[i]);
-	}
-	buf_append_str(&array, "}");
-	params[0] = array.data;
-	r = db_query(db, DB_STMT_LANGUAGE_CHOICE, params, &res);
-	buf_free(&array);
-	if (r != DB_OK)
-		return r;
-	for (int row = 0; row < PQntuples(res); row++) {
-		bool ok = true;
-
-		if (db_bool(res, row, 2))
-			ok = db_copy(res, row, 0, out->default_code, sizeof out->default_code) &&
-			    db_copy(res, row, 1, out->default_ml_code, sizeof out->default_ml_code);
-		if (ok && !found && !PQgetisnull(res, row, 3)) {
-			found = true;
-			ok = db_copy(res, row, 0, out->code, sizeof out->code) &&
-			    db_copy(res, row, 1, out->ml_code, sizeof out->ml_code);
-		}
-		if (!ok) {
-			PQclear(res);
-			return DB_FAILED;
-		}
-	}
-	PQclear(res);
-	return found ? DB_OK : DB_NOT_FOUND;
-}
-
-enum db_result
-db_resource_text(struct db *db, const char *name, const char *language, const char *fallback, char **out)
-{
-	const char *params[3] = { name, language, fallback };
-	PGresult *res;
-	enum db_result r = db_query_row(db, DB_STMT_RESOURCE_TEXT, params, &res);
-
-	*out = NULL;
-	if (r != DB_OK)
-		return r;
-	*out = xstrdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return DB_OK;
-}
-
-enum db_result
-db_culture_format(struct db *db, const char *code, struct culture_format *out)
-{
-	const char *params[1] = { code };
-	PGresult *res;
-	enum db_result r = db_query_row(db, DB_STMT_CULTURE_FORMAT, params, &res);
-
-	memset(out, 0, sizeof *out);
-	if (r != DB_OK)
-		return r;
-	if (!db_copy(res, 0, 0, out->code, sizeof out->code) ||
-	    !db_copy(res, 0, 1, out->decimal_separator, sizeof out->decimal_separator) ||
-	    !db_copy(res, 0, 2, out->group_separator, sizeof out->group_separator) ||
-	    !db_copy(res, 0, 3, out->date_pattern, sizeof out->date_pattern))
-		r = DB_FAILED;
-	PQclear(res);
-	return r;
-}
-
-enum db_result
-db_timezone(struct db *db, const char *key, bool by_id, struct timezone_info *out)
-{
-	const char *params[1] = { key };
-	PGresult *res;
-	enum db_result r = db_query_row(db, by_id ? DB_STMT_TIMEZONE_BY_ID : DB_STMT_TIMEZONE_BY_CODE, params, &res);
-
-	memset(out, 0, sizeof *out);
-	if (r != DB_OK)
-		return r;
-	if (!db_copy(res, 0, 0, out->code, sizeof out->code) || !db_copy(res, 0, 1, out->iana, sizeof out->iana))
-		r = DB_FAILED;
-	PQclear(res);
-	return r;
-}
-
-enum db_result
 db_ping(struct db *db)
 {
 	PGresult *res;
@@ -473,4 +312,27 @@ db_ping(struct db *db)
 	if (r == DB_OK)
 		PQclear(res);
 	return r;
+}
+
+enum db_result
+db_reference_data(struct db *db, char **json)
+{
+	PGresult *res;
+	enum db_result r = db_query_row(db, DB_STMT_REFERENCE_DATA, NULL, &res);
+
+	*json = NULL;
+	if (r != DB_OK)
+		return r;
+	*json = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return DB_OK;
+}
+
+bool
+db_is_primary(const struct db *db)
+{
+	const char *standby = db->conn != NULL ? PQparameterStatus(db->conn, "in_hot_standby") : NULL;
+
+	/* Reported by PostgreSQL 14 and later; an older or unknown server counts as a standby. */
+	return standby != NULL && strcmp(standby, "off") == 0;
 }

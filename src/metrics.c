@@ -21,8 +21,9 @@ static struct {
 	atomic_int workers_busy;
 	atomic_ulong db_reconnects;
 	atomic_ulong db_connect_failures;
-	atomic_ulong authcache_hits;
-	atomic_ulong authcache_misses;
+	atomic_ulong cache_hits[METRICS_CACHE_COUNT];
+	atomic_ulong cache_misses[METRICS_CACHE_COUNT];
+	atomic_ulong cache_invalidations;
 	atomic_ulong reloads;
 } m;
 
@@ -66,9 +67,15 @@ metrics_count_db_connect_failure(void)
 }
 
 void
-metrics_count_authcache(bool hit)
+metrics_count_cache(enum metrics_cache cache, bool hit)
 {
-	atomic_fetch_add_explicit(hit ? &m.authcache_hits : &m.authcache_misses, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(hit ? &m.cache_hits[cache] : &m.cache_misses[cache], 1, memory_order_relaxed);
+}
+
+void
+metrics_count_cache_invalidation(void)
+{
+	atomic_fetch_add_explicit(&m.cache_invalidations, 1, memory_order_relaxed);
 }
 
 void
@@ -133,10 +140,18 @@ metrics_render(struct buf *out)
 	metrics_line(out, "# HELP webhookd_db_connect_failures_total Failed database connection attempts.\n"
 	    "# TYPE webhookd_db_connect_failures_total counter\nwebhookd_db_connect_failures_total %lu\n",
 	    load(&m.db_connect_failures));
-	metrics_line(out, "# HELP webhookd_auth_cache_total Password verifications answered from the cache "
-	    "(hit) or by crypt(3) (miss).\n# TYPE webhookd_auth_cache_total counter\n"
-	    "webhookd_auth_cache_total{result=\"hit\"} %lu\nwebhookd_auth_cache_total{result=\"miss\"} %lu\n",
-	    load(&m.authcache_hits), load(&m.authcache_misses));
+	metrics_line(out, "# HELP webhookd_cache_total Lookups answered from memory (hit) or by the database (miss).\n"
+	    "# TYPE webhookd_cache_total counter\n");
+	for (int c = 0; c < METRICS_CACHE_COUNT; c++) {
+		static const char *const names[METRICS_CACHE_COUNT] = { "credentials", "reference_data" };
+
+		metrics_line(out, "webhookd_cache_total{cache=\"%s\",result=\"hit\"} %lu\n"
+		    "webhookd_cache_total{cache=\"%s\",result=\"miss\"} %lu\n",
+		    names[c], load(&m.cache_hits[c]), names[c], load(&m.cache_misses[c]));
+	}
+	metrics_line(out, "# HELP webhookd_cache_invalidations_total Changes announced by PostgreSQL, each "
+	    "dropping every cache.\n# TYPE webhookd_cache_invalidations_total counter\n"
+	    "webhookd_cache_invalidations_total %lu\n", load(&m.cache_invalidations));
 	metrics_line(out, "# HELP webhookd_reloads_total Configuration reloads (SIGHUP) applied.\n"
 	    "# TYPE webhookd_reloads_total counter\nwebhookd_reloads_total %lu\n", load(&m.reloads));
 }

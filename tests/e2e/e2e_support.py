@@ -237,6 +237,12 @@ class Stack:
                 raise
             cur.execute("COMMIT")
 
+    def flush_caches(self):
+        """The daemon answers from memory while nothing changes. Announcing a change, as the
+        triggers do, makes the next requests read the database (and wait on a lock there)."""
+        self.sql("SELECT pg_notify('webhookd_cache', 'e2e')")
+        time.sleep(0.3)
+
     def psql(self, *args):
         """psql through the stack script (superuser, database webhookd); returns its output."""
         return self._run("psql", str(self.dir), *args).stdout.decode()
@@ -433,6 +439,7 @@ def assert_all_workers_serve(stack, n=16, workers=WORKERS):
     the same moment, which a stuck worker would prevent. Then the lock goes and all n get 200."""
     import threading
     import psycopg2
+    stack.flush_caches()  # so that every request reads the table locked below
     locker = psycopg2.connect(stack.dsn())
     results = []
     waiting = 0
@@ -460,14 +467,17 @@ def assert_all_workers_serve(stack, n=16, workers=WORKERS):
 
 
 def daemon_sessions(stack):
-    return stack.sql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'webhookd'")[0][0]
+    """The workers' sessions (the change feed has one more, named webhookd-changes)."""
+    return stack.sql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'webhookd' "
+                     "AND application_name = 'webhookd'")[0][0]
 
 
-def connect_all_workers(stack, workers=WORKERS, timeout=10):
-    """After the daemon's database sessions were cut, each worker reconnects on its next request.
-    Sends bursts of requests until every worker has its session again, so that no later test makes
-    a worker reconnect while it holds a lock (see test_outage: that poisons the worker)."""
+def connect_all_workers(stack, workers=WORKERS, timeout=15):
+    """After the daemon's database sessions were cut, each worker reconnects when it next needs the
+    database. Sends bursts of requests, each after a cache flush so that they do need it, until
+    every worker has its session again and later tests start from a settled daemon."""
     deadline = time.monotonic() + timeout
     while daemon_sessions(stack) < workers:
         assert time.monotonic() < deadline, "only %d of %d workers reconnected" % (daemon_sessions(stack), workers)
+        stack.flush_caches()
         concurrent_posts(stack, 2 * workers)

@@ -205,6 +205,7 @@ def test_unreachable_database_is_503_then_recovers(cut_sessions):
 def test_slow_database_is_503_within_statement_timeout(stack):
     # A lock held on webhook_default stalls the daemon's read; statement_timeout (2 s) turns it into
     # the daemon's JSON 503 well before nginx's fastcgi_read_timeout (15 s).
+    stack.flush_caches()  # so the request reads the table locked below
     locker = psycopg2.connect(stack.dsn())
     try:
         with locker.cursor() as cur:
@@ -222,6 +223,7 @@ def test_slow_database_is_503_within_statement_timeout(stack):
 
 
 def test_lock_released_mid_request_gives_200(stack):
+    stack.flush_caches()  # so the request reads the table locked below
     locker = psycopg2.connect(stack.dsn())
     result = {}
     try:

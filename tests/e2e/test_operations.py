@@ -133,7 +133,8 @@ def test_restarts_under_load_lose_no_request(held, ops):
 
 def test_reloads_under_load_lose_no_request(ops):
     pid = ops.daemon_pid()
-    before = {row[0] for row in ops.sql("SELECT pid FROM pg_stat_activity WHERE usename = 'webhookd'")}
+    sessions = "SELECT pid FROM pg_stat_activity WHERE usename = 'webhookd' AND application_name = 'webhookd'"
+    before = {row[0] for row in ops.sql(sessions)}
 
     def reload_five_times():
         for _ in range(5):
@@ -144,7 +145,7 @@ def test_reloads_under_load_lose_no_request(ops):
     assert (result["non2xx"], result["connect"], result["read"], result["write"], result["timeout"]) == (0, 0, 0, 0, 0), \
         result
     assert ops.daemon_pid() == pid and ops.daemon_alive()
-    after = {row[0] for row in ops.sql("SELECT pid FROM pg_stat_activity WHERE usename = 'webhookd'")}
+    after = {row[0] for row in ops.sql(sessions)}
     assert after and not (after & before), "the workers did not reconnect to PostgreSQL"
     assert ops.post().status == 200
     assert "reload: configuration applied" in (ops.dir / "log" / "webhookd.log").read_text()
@@ -256,7 +257,11 @@ def test_metrics(ops):
         after, "webhookd_request_duration_seconds_count")
     assert metric(after, 'webhookd_workers{state="busy"}') + metric(after, 'webhookd_workers{state="idle"}') == 8
     for name in ("webhookd_db_reconnects_total", "webhookd_db_connect_failures_total", "webhookd_reloads_total",
-                 'webhookd_auth_cache_total{result="hit"}', 'webhookd_auth_cache_total{result="miss"}'):
+                 "webhookd_cache_invalidations_total",
+                 'webhookd_cache_total{cache="credentials",result="hit"}',
+                 'webhookd_cache_total{cache="credentials",result="miss"}',
+                 'webhookd_cache_total{cache="reference_data",result="hit"}',
+                 'webhookd_cache_total{cache="reference_data",result="miss"}'):
         assert re.search(r"^%s \d+$" % re.escape(name), after, re.M), name
 
 
@@ -378,7 +383,7 @@ def test_logs_hold_no_secret(ops):
 def test_sigterm_exits_zero_with_its_socket_removed(ops):
     pid = ops.daemon_pid()
     proc_status = Path("/proc/%d/status" % pid).read_text()
-    assert re.search(r"^Threads:\s+9$", proc_status, re.M), proc_status  # main + 8 workers
+    assert re.search(r"^Threads:\s+10$", proc_status, re.M), proc_status  # main, change feed, 8 workers
     results = []
     t = threading.Thread(target=lambda: results.append(ops.post()))
     t.start()

@@ -82,6 +82,7 @@ def test_daemon_killed_is_503_then_restart_serves(outage):
 
 
 def test_sigterm_lets_the_request_in_flight_finish(outage):
+    outage.flush_caches()  # so the request reads the table locked below
     locker = psycopg2.connect(outage.dsn())
     result = {}
     try:
@@ -141,6 +142,7 @@ def test_database_restart_is_503_then_recovers_without_daemon_restart(outage):
 def test_reconnecting_under_a_lock_does_not_poison_workers(outage):
     try:
         outage.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'webhookd'")
+        outage.flush_caches()  # so the request reads the table locked below
         locker = psycopg2.connect(outage.dsn())
         try:
             with locker.cursor() as cur:

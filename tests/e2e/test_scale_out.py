@@ -54,9 +54,10 @@ class Cluster:
         conn.autocommit = True
         return conn
 
-    def daemon_sessions_on(self, conn):
+    def daemon_sessions_on(self, conn, application="webhookd"):
         with conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = 'webhookd'")
+            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = 'webhookd' AND application_name = %s",
+                        (application,))
             return cur.fetchone()[0]
 
     def configure_instance_a(self):
@@ -135,13 +136,16 @@ def test_two_instances_share_the_load_reading_from_the_standby(cluster):
     after = [cluster.served_by(0), cluster.served_by(1)]
     # Both instances took part (nginx spreads requests over the upstream)...
     assert after[0] > before[0] and after[1] > before[1], (before, after)
-    # ...and every worker of both reads from the replica, none from the primary.
+    # ...and every worker of both reads from the replica, none from the primary, where only the two
+    # change feeds listen (a standby cannot LISTEN).
     standby = cluster.standby()
+    primary = cluster.stack.db()
     try:
         assert cluster.daemon_sessions_on(standby) == 16
+        assert cluster.daemon_sessions_on(primary) == 0
+        assert cluster.daemon_sessions_on(primary, "webhookd-changes") == 2
     finally:
         standby.close()
-    assert cluster.stack.sql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'webhookd'")[0][0] == 0
 
 
 def test_a_change_on_the_primary_reaches_the_replicas_readers(cluster):
@@ -176,6 +180,6 @@ def test_losing_the_standby_falls_back_to_the_primary(cluster):
     try:
         statuses = [cluster.stack.post().status for _ in range(40)]
         assert statuses == [200] * 40, statuses
-        assert cluster.stack.sql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'webhookd'")[0][0] > 0
+        assert cluster.daemon_sessions_on(cluster.stack.db()) > 0
     finally:
         cluster.start_standby()

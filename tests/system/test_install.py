@@ -36,6 +36,7 @@ EXPECTED = [
     "usr/share/webhookd/migrations/0001_schema.sql",
     "usr/share/webhookd/migrations/0002_default_webhook.sql",
     "usr/share/webhookd/migrations/0003_request_headers.sql",
+    "usr/share/webhookd/migrations/0004_change_notifications.sql",
     "usr/share/man/man8/webhookd.8",
     "usr/share/doc/webhookd/README.md",
     "etc/nginx/sites-available/webhookd.conf",

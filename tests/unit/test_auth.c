@@ -10,7 +10,7 @@
 #include <sodium.h>
 
 #include "auth.h"
-#include "authcache.h"
+#include "credcache.h"
 
 struct parse_case {
 	const char *header;
@@ -190,18 +190,48 @@ test_bcrypt_hashes_verify(void **state)
 }
 
 static void
-test_cache(void **state)
+test_credential_cache(void **state)
 {
-	struct authcache *cache = authcache_new(4);
+	struct credcache *cache = credcache_new(8);
+	struct credcache_entry e, got;
+	unsigned char k2[CREDCACHE_KEY_BYTES];
 
 	(void)state;
-	assert_false(authcache_lookup(cache, "alice", "$y$hash1", "pw"));
-	authcache_store(cache, "alice", "$y$hash1", "pw");
-	assert_true(authcache_lookup(cache, "alice", "$y$hash1", "pw"));
-	assert_false(authcache_lookup(cache, "alice", "$y$hash1", "pw2"));     /* other password */
-	assert_false(authcache_lookup(cache, "alice", "$y$hash2", "pw"));      /* password changed */
-	assert_false(authcache_lookup(cache, "bob", "$y$hash1", "pw"));        /* other user */
-	authcache_free(cache);
+	memset(&e, 0, sizeof e);
+	credcache_key(cache, "basic", "Basic dGplMDpUamUw", e.key);
+	assert_false(credcache_get(cache, e.key, &got));
+	e.generation = 7;
+	e.associate_id = 42;
+	strcpy(e.password_hash, "$y$hash");
+	credcache_put(cache, &e);
+	assert_true(credcache_get(cache, e.key, &got));
+	assert_int_equal(got.associate_id, 42);
+	assert_int_equal(got.generation, 7);
+	assert_string_equal(got.password_hash, "$y$hash");
+	/* Kinds are separate namespaces, and another credential is another key. */
+	credcache_key(cache, "bearer", "Basic dGplMDpUamUw", k2);
+	assert_memory_not_equal(k2, e.key, CREDCACHE_KEY_BYTES);
+	assert_false(credcache_get(cache, k2, &got));
+	credcache_key(cache, "basic", "Basic dGplMDpUamUx", k2);
+	assert_false(credcache_get(cache, k2, &got));
+	/* The same credential gives the same key within a process. */
+	credcache_key(cache, "basic", "Basic dGplMDpUamUw", k2);
+	assert_memory_equal(k2, e.key, CREDCACHE_KEY_BYTES);
+	credcache_free(cache);
+}
+
+static void
+test_credential_cache_keys_are_per_process(void **state)
+{
+	struct credcache *a = credcache_new(8), *b = credcache_new(8);
+	unsigned char ka[CREDCACHE_KEY_BYTES], kb[CREDCACHE_KEY_BYTES];
+
+	(void)state;
+	credcache_key(a, "basic", "Basic dGplMDpUamUw", ka);
+	credcache_key(b, "basic", "Basic dGplMDpUamUw", kb);
+	assert_memory_not_equal(ka, kb, CREDCACHE_KEY_BYTES);
+	credcache_free(a);
+	credcache_free(b);
 }
 
 int
@@ -215,7 +245,8 @@ main(void)
 		cmocka_unit_test(test_token_digest),
 		cmocka_unit_test(test_password_hash_and_verify),
 		cmocka_unit_test(test_bcrypt_hashes_verify),
-		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_credential_cache),
+		cmocka_unit_test(test_credential_cache_keys_are_per_process),
 	};
 
 	if (sodium_init() < 0)

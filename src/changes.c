@@ -1,0 +1,270 @@
+#include "config.h"
+
+#include "changes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "xalloc.h"
+
+#define CHANGES_CHANNEL "webhookd_cache"
+/* How often an idle feed proves its connection alive, and how long it waits to reconnect. */
+#define CHANGES_PING_MS 1000
+#define CHANGES_RETRY_MS 1000
+
+struct changes {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t ready;
+	char *conninfo;         /* guarded by lock */
+	bool reconfigure;       /* guarded by lock */
+	bool stop;              /* guarded by lock */
+	int wake[2];
+	atomic_uint_fast64_t generation;
+	uint64_t counter;       /* the thread's own: the next generation to publish */
+};
+
+static void
+changes_publish(struct changes *c, bool healthy)
+{
+	uint64_t g = healthy ? ++c->counter : 0;
+
+	atomic_store(&c->generation, g);
+	if (healthy) {
+		pthread_mutex_lock(&c->lock);
+		pthread_cond_broadcast(&c->ready);
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
+uint64_t
+changes_generation(const struct changes *c)
+{
+	return atomic_load(&((struct changes *)(uintptr_t)c)->generation);
+}
+
+/* Sleeps up to ms, or less when woken; true when the thread should stop or reconnect. */
+static bool
+changes_sleep(struct changes *c, int ms)
+{
+	struct pollfd p = { .fd = c->wake[0], .events = POLLIN };
+
+	return poll(&p, 1, ms) > 0;
+}
+
+static void
+changes_drain_wake(struct changes *c)
+{
+	char buf[64];
+
+	while (read(c->wake[0], buf, sizeof buf) > 0)
+		;
+}
+
+static PGconn *
+changes_connect(struct changes *c)
+{
+	/* Keywords after "dbname" override the operator's: LISTEN needs a primary (a standby cannot
+	 * listen), and a silent network partition must be noticed within seconds. */
+	const char *keys[] = { "connect_timeout", "dbname", "application_name", "target_session_attrs",
+		"keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", NULL };
+	const char *values[] = { "5", NULL, "webhookd-changes", "read-write", "1", "2", "1", "2", "3000", NULL };
+	PGconn *conn;
+	PGresult *res;
+	bool ok;
+
+	pthread_mutex_lock(&c->lock);
+	values[1] = xstrdup(c->conninfo);
+	c->reconfigure = false;
+	pthread_mutex_unlock(&c->lock);
+	conn = PQconnectdbParams(keys, values, 1);
+	sodium_memzero((char *)(uintptr_t)values[1], strlen(values[1]));
+	free((char *)(uintptr_t)values[1]);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		log_warning("change feed: cannot connect to the primary: %s; caching is off until it can",
+		    conn != NULL ? PQerrorMessage(conn) : "out of memory");
+		PQfinish(conn);
+		return NULL;
+	}
+	res = PQexec(conn, "LISTEN " CHANGES_CHANNEL);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		log_warning("change feed: LISTEN failed: %s", PQerrorMessage(conn));
+	PQclear(res);
+	if (!ok || PQsetnonblocking(conn, 1) != 0) {
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* A round trip that proves the connection alive (a partition shows as an error here). */
+static bool
+changes_ping(PGconn *conn)
+{
+	PGresult *res;
+	bool ok;
+
+	if (PQsetnonblocking(conn, 0) != 0)
+		return false;
+	res = PQexec(conn, "SELECT 1");
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	PQclear(res);
+	return ok && PQsetnonblocking(conn, 1) == 0;
+}
+
+/* Follows the feed on one connection until it fails, or the thread must stop or reconnect. */
+static void
+changes_follow(struct changes *c, PGconn *conn)
+{
+	struct pollfd fds[2] = {
+		{ .fd = PQsocket(conn), .events = POLLIN },
+		{ .fd = c->wake[0], .events = POLLIN },
+	};
+
+	for (;;) {
+		PGnotify *n;
+		int rc = poll(fds, 2, CHANGES_PING_MS);
+
+		if (rc < 0 && errno != EINTR)
+			return;
+		if (rc > 0 && fds[1].revents != 0)
+			return;
+		if (rc == 0) {
+			if (!changes_ping(conn))
+				return;
+		} else if (rc > 0 && !PQconsumeInput(conn)) {
+			return;
+		}
+		while ((n = PQnotifies(conn)) != NULL) {
+			/* Any announcement drops everything: changes are rare, and one rule is easy to trust. */
+			changes_publish(c, true);
+			metrics_count_cache_invalidation();
+			PQfreemem(n);
+		}
+		if (PQstatus(conn) != CONNECTION_OK)
+			return;
+	}
+}
+
+static void *
+changes_main(void *arg)
+{
+	struct changes *c = arg;
+
+	for (;;) {
+		PGconn *conn;
+		bool stop;
+
+		pthread_mutex_lock(&c->lock);
+		stop = c->stop;
+		pthread_mutex_unlock(&c->lock);
+		if (stop)
+			break;
+		changes_drain_wake(c);
+		conn = changes_connect(c);
+		if (conn == NULL) {
+			changes_publish(c, false);
+			(void)changes_sleep(c, CHANGES_RETRY_MS);
+			continue;
+		}
+		/* A new generation: whatever was cached before the feed (re)started is dropped. */
+		changes_publish(c, true);
+		log_info("change feed: listening; caches are on");
+		changes_follow(c, conn);
+		changes_publish(c, false);
+		PQfinish(conn);
+		pthread_mutex_lock(&c->lock);
+		stop = c->stop;
+		if (!stop && !c->reconfigure)
+			log_warning("change feed: connection lost; caching is off until it is back");
+		pthread_mutex_unlock(&c->lock);
+	}
+	return NULL;
+}
+
+struct changes *
+changes_start(const char *conninfo)
+{
+	struct changes *c = xcalloc(1, sizeof *c);
+
+	c->conninfo = xstrdup(conninfo);
+	atomic_init(&c->generation, 0);
+	if (pthread_mutex_init(&c->lock, NULL) != 0 || pthread_cond_init(&c->ready, NULL) != 0 ||
+	    pipe2(c->wake, O_CLOEXEC | O_NONBLOCK) != 0)
+		abort();
+	if (pthread_create(&c->thread, NULL, changes_main, c) != 0)
+		abort();
+	return c;
+}
+
+bool
+changes_wait_ready(struct changes *c, int timeout_ms)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&c->lock);
+	while (changes_generation(c) == 0) {
+		if (pthread_cond_timedwait(&c->ready, &c->lock, &deadline) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return changes_generation(c) != 0;
+}
+
+static void
+changes_wake(struct changes *c)
+{
+	if (write(c->wake[1], "x", 1) != 1 && errno != EAGAIN)
+		log_error("change feed: cannot wake the thread: %s", strerror(errno));
+}
+
+void
+changes_set_conninfo(struct changes *c, const char *conninfo)
+{
+	pthread_mutex_lock(&c->lock);
+	sodium_memzero(c->conninfo, strlen(c->conninfo));
+	free(c->conninfo);
+	c->conninfo = xstrdup(conninfo);
+	c->reconfigure = true;
+	pthread_mutex_unlock(&c->lock);
+	atomic_store(&c->generation, 0);
+	changes_wake(c);
+}
+
+void
+changes_stop(struct changes *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->stop = true;
+	pthread_mutex_unlock(&c->lock);
+	changes_wake(c);
+	pthread_join(c->thread, NULL);
+	close(c->wake[0]);
+	close(c->wake[1]);
+	sodium_memzero(c->conninfo, strlen(c->conninfo));
+	free(c->conninfo);
+	pthread_cond_destroy(&c->ready);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
