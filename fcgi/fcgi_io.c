@@ -87,9 +87,9 @@ fcgi_io_write_response(FCGX_Request *fr, const struct response *resp)
 	/* libfcgi's own printf lacks %zu, so text is formatted with snprintf and written with PutStr. */
 	if (FCGX_PutStr(head, (int)used, fr->out) != (int)used)
 		return false;
-	if (resp->body.len > 0 && FCGX_PutStr(resp->body.data, (int)resp->body.len, fr->out) != (int)resp->body.len)
-		return false;
-	return FCGX_FFlush(fr->out) == 0;
+	/* No flush: FCGX_Finish_r sends the buffered response and the end-of-request record together,
+	 * in one write(), which nginx then reads at once. */
+	return resp->body.len == 0 || FCGX_PutStr(resp->body.data, (int)resp->body.len, fr->out) == (int)resp->body.len;
 }
 
 void

@@ -9,20 +9,24 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "log.h"
 
+/* Blocking, so the kernel wakes one waiting worker per connection; with a receive timeout, which
+ * on Linux bounds accept(), so idle workers still come up for air. A socket inherited from an
+ * earlier instance may have been left non-blocking: clear that. */
 static bool
-listener_set_nonblocking(int fd)
+listener_prepare(int fd)
 {
+	struct timeval idle = { .tv_sec = LISTENER_IDLE_WAKE_S, .tv_usec = 0 };
 	int flags = fcntl(fd, F_GETFL);
 
-	/* Workers poll() before accepting; a non-blocking accept lets the losers of a race go back to
-	 * poll() instead of sleeping in accept(), where a shutdown could not reach them. */
-	return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+	return flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof idle) == 0;
 }
 
 /*
@@ -45,8 +49,8 @@ listener_inherited(void)
 		    "(or WEBHOOKD_LISTEN), or start the daemon through systemd socket activation", fd);
 		return -1;
 	}
-	if (!listener_set_nonblocking(fd)) {
-		log_error("cannot make the inherited socket non-blocking: %s", strerror(errno));
+	if (!listener_prepare(fd)) {
+		log_error("cannot prepare the inherited socket: %s", strerror(errno));
 		return -1;
 	}
 	return fd;
@@ -119,7 +123,7 @@ listener_create(const struct settings *s)
 			goto fail_unlink;
 		}
 	}
-	if (listen(fd, (int)s->listen_backlog) != 0 || !listener_set_nonblocking(fd)) {
+	if (listen(fd, (int)s->listen_backlog) != 0 || !listener_prepare(fd)) {
 		log_error("cannot listen on %s: %s", s->listen, strerror(errno));
 		goto fail_unlink;
 	}

@@ -4,7 +4,11 @@
 
 #include "settings.h"
 
-/* Returns a non-blocking listening socket, or -1 after logging why. */
+/* How often accept() returns when no connection comes, so idle workers see a stop or a reload. */
+#define LISTENER_IDLE_WAKE_S 1
+
+/* Returns the listening socket, blocking with a receive timeout of LISTENER_IDLE_WAKE_S (which
+ * bounds accept), or -1 after logging why. */
 int listener_open(const struct settings *s);
 /* Closes the socket and removes the path we created (an inherited socket belongs to its owner). */
 void listener_close(int fd, const struct settings *s);

@@ -3,18 +3,16 @@
 #include "pool.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <fcgiapp.h>
-#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
-#include <stdint.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fcgi_io.h"
+#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "xalloc.h"
@@ -22,7 +20,7 @@
 struct worker {
 	struct pool *pool;
 	int index;
-	int reload_fd;       /* eventfd: the settings changed, reconnect now rather than at the next request */
+	unsigned reloads_seen;  /* pool.reloads when this worker last synced its database connection */
 	pthread_t thread;
 	bool started;
 	FCGX_Request request;
@@ -33,7 +31,8 @@ struct worker {
 
 struct pool {
 	int listen_fd;
-	int wake[2];         /* written once at shutdown; level-triggered, so every poll() sees it */
+	atomic_bool stopping;
+	atomic_uint reloads;
 	long max_body;
 	int nworkers;
 	struct worker *workers;
@@ -42,49 +41,34 @@ struct pool {
 	int running;
 };
 
-/* Waits until a connection may be pending (true) or the pool is stopping (false). An idle
- * worker told of new settings reconnects to the database meanwhile. */
-static bool
-worker_wait(struct worker *w)
-{
-	struct pollfd fds[3] = {
-		{ .fd = w->pool->listen_fd, .events = POLLIN },
-		{ .fd = w->pool->wake[0], .events = POLLIN },
-		{ .fd = w->reload_fd, .events = POLLIN },
-	};
-
-	for (;;) {
-		uint64_t count;
-
-		if (poll(fds, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("worker %d: poll failed: %s", w->index, strerror(errno));
-			return false;
-		}
-		if (fds[1].revents != 0)
-			return false;
-		if (fds[2].revents != 0 && read(w->reload_fd, &count, sizeof count) == (ssize_t)sizeof count &&
-		    !app_worker_connect(&w->app_worker))
-			log_warning("worker %d: no database after the reload; retrying at its next request", w->index);
-		if (fds[0].revents != 0)
-			return true;
-	}
-}
-
+/*
+ * Each worker blocks in accept() (through FCGX_Accept_r): the kernel wakes exactly one waiter per
+ * connection, as for the thinnest responder. The listening socket's receive timeout makes accept
+ * return every LISTENER_IDLE_WAKE_S, so an idle worker notices a stop or a reload in time; no
+ * signal ever interrupts a worker's reads or writes.
+ */
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct pool *p = w->pool;
 
-	while (worker_wait(w)) {
-		int rc = FCGX_Accept_r(&w->request);
+	while (!atomic_load(&p->stopping)) {
+		unsigned reloads = atomic_load(&p->reloads);
+		int rc;
 
+		if (reloads != w->reloads_seen) {
+			w->reloads_seen = reloads;
+			if (!app_worker_connect(&w->app_worker))
+				log_warning("worker %d: no database after the reload; retrying at its next request", w->index);
+		}
+		rc = FCGX_Accept_r(&w->request);
 		if (rc < 0) {
-			/* Another worker took the connection (EAGAIN), or nginx gave up on it: wait again. */
-			if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR && rc != -ECONNABORTED)
+			/* The idle timeout (EAGAIN), or nginx gave up on the connection: accept again. */
+			if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR && rc != -ECONNABORTED) {
 				log_warning("worker %d: accept failed (%d)", w->index, rc);
+				usleep(10000); /* EMFILE and the like: do not spin */
+			}
 			continue;
 		}
 		metrics_worker_busy(true);
@@ -108,14 +92,11 @@ pool_free(struct pool *p)
 
 		app_worker_release(&w->app_worker);
 		auth_crypt_free(w->app_worker.crypt);
-		if (w->reload_fd >= 0)
-			close(w->reload_fd);
+
 		free(w->body);
 		response_free(&w->response);
 	}
 	free(p->workers);
-	close(p->wake[0]);
-	close(p->wake[1]);
 	pthread_cond_destroy(&p->done);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
@@ -129,27 +110,16 @@ pool_start(struct app *app, const struct settings *s, int listen_fd)
 	p->listen_fd = listen_fd;
 	p->max_body = s->max_body;
 	p->nworkers = (int)s->workers;
-	if (pipe2(p->wake, O_CLOEXEC) != 0) {
-		log_error("cannot create the wake-up pipe: %s", strerror(errno));
-		free(p);
-		return NULL;
-	}
+	atomic_init(&p->stopping, false);
+	atomic_init(&p->reloads, 0);
 	if (pthread_mutex_init(&p->lock, NULL) != 0 || pthread_cond_init(&p->done, NULL) != 0)
 		abort();
 	p->workers = xcalloc((size_t)p->nworkers, sizeof *p->workers);
-	for (int i = 0; i < p->nworkers; i++)
-		p->workers[i].reload_fd = -1; /* pool_free may see workers not yet set up */
 	for (int i = 0; i < p->nworkers; i++) {
 		struct worker *w = &p->workers[i];
 
 		w->pool = p;
 		w->index = i;
-		w->reload_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (w->reload_fd < 0) {
-			log_error("cannot create an eventfd: %s", strerror(errno));
-			pool_free(p);
-			return NULL;
-		}
 		w->app_worker.app = app;
 		w->app_worker.crypt = auth_crypt_new();
 		w->body = xmalloc((size_t)s->max_body + 1);
@@ -189,12 +159,7 @@ pool_start(struct app *app, const struct settings *s, int listen_fd)
 void
 pool_reload(struct pool *p)
 {
-	const uint64_t one = 1;
-
-	for (int i = 0; i < p->nworkers; i++) {
-		if (write(p->workers[i].reload_fd, &one, sizeof one) != (ssize_t)sizeof one)
-			log_warning("worker %d will reconnect at its next request: %s", i, strerror(errno));
-	}
+	atomic_fetch_add(&p->reloads, 1);
 }
 
 bool
@@ -203,8 +168,7 @@ pool_stop(struct pool *p, long timeout_s)
 	struct timespec deadline;
 	bool finished = true;
 
-	if (write(p->wake[1], "x", 1) != 1)
-		log_error("cannot wake the workers: %s", strerror(errno));
+	atomic_store(&p->stopping, true);
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += timeout_s;
 	pthread_mutex_lock(&p->lock);

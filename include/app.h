@@ -14,6 +14,7 @@
 #include "settings.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 
 /*
@@ -34,6 +35,7 @@ struct app_config {
 struct app {
 	long max_body;               /* fixed at start: the workers' buffers are sized by it */
 	struct credcache *credcache; /* locks itself */
+	sem_t hash_gate;             /* bounds concurrent crypt(3): memory (~16 MiB each) and CPU */
 	struct changes *changes;     /* the change feed that vouches for what is cached */
 	pthread_mutex_t lock;        /* guards config and refdata */
 	struct app_config *config;

@@ -2,6 +2,7 @@
 
 #include "app.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -130,6 +131,17 @@ app_cacheable_generation(const struct app_call *call, uint64_t before)
 	return db_is_primary(call->w->db) ? before : 0;
 }
 
+/* Enters (true) or leaves (false) the gate that bounds concurrent password hashing. */
+static void
+app_hash_gate(struct app *app, bool enter)
+{
+	if (!enter)
+		sem_post(&app->hash_gate);
+	else
+		while (sem_wait(&app->hash_gate) != 0 && errno == EINTR)
+			;
+}
+
 static bool
 app_login_basic(struct app_call *call, const struct auth_credentials *cred)
 {
@@ -153,7 +165,9 @@ app_login_basic(struct app_call *call, const struct auth_credentials *cred)
 	/* Unknown users, wrong passwords and retired associates get the same answer, and unknown
 	 * users pay for a hash too, so neither the body nor the timing tells which names exist. */
 	if (r == DB_NOT_FOUND) {
+		app_hash_gate(w->app, true);
 		auth_password_verify_dummy(w->crypt, cred->password);
+		app_hash_gate(w->app, false);
 		app_unauthorized(call, invalid);
 		return false;
 	}
@@ -166,8 +180,15 @@ app_login_basic(struct app_call *call, const struct auth_credentials *cred)
 		return false;
 	}
 	/* The same header verified against the same stored hash: crypt(3) would say the same again. */
-	ok = (have && strcmp(seen.password_hash, login.password_hash) == 0) ||
-	    auth_password_verify(w->crypt, cred->password, login.password_hash);
+	ok = have && strcmp(seen.password_hash, login.password_hash) == 0;
+	if (!ok) {
+		app_hash_gate(w->app, true);
+		/* Another worker may have verified this very header while this one waited. */
+		ok = (credcache_get(w->app->credcache, e.key, &seen) &&
+		         strcmp(seen.password_hash, login.password_hash) == 0) ||
+		    auth_password_verify(w->crypt, cred->password, login.password_hash);
+		app_hash_gate(w->app, false);
+	}
 	if (!ok) {
 		app_unauthorized(call, invalid);
 		return false;
@@ -641,6 +662,10 @@ app_init(struct app *app, const struct settings *s)
 	memset(app, 0, sizeof *app);
 	if (pthread_mutex_init(&app->lock, NULL) != 0)
 		return false;
+	if (sem_init(&app->hash_gate, 0, (unsigned)s->password_hash_concurrency) != 0) {
+		pthread_mutex_destroy(&app->lock);
+		return false;
+	}
 	app->max_body = s->max_body;
 	app->credcache = credcache_new(CREDCACHE_SLOTS);
 	app->config = app_config_new(s, 1);
@@ -655,6 +680,7 @@ app_destroy(struct app *app)
 	refdata_unref(app->refdata);
 	app_config_release(app, app->config);
 	credcache_free(app->credcache);
+	sem_destroy(&app->hash_gate);
 	pthread_mutex_destroy(&app->lock);
 }
 

@@ -36,6 +36,7 @@ static const struct setting_def setting_defs[] = {
 	NUMBER_SETTING(statement_timeout_ms, 1, 600000),
 	NUMBER_SETTING(max_body, 0, 16 * 1024 * 1024),
 	NUMBER_SETTING(shutdown_timeout_s, 1, 3600),
+	NUMBER_SETTING(password_hash_concurrency, 1, 64),
 	{ "log_level", SETTING_LOG_LEVEL, offsetof(struct settings, log_level), 0, 0 },
 	STRING_SETTING(installation),
 	STRING_SETTING(auth_schemes),
@@ -240,6 +241,7 @@ settings_load(struct settings *s, const char *path, char *const *envp, char *err
 	s->statement_timeout_ms = 2000;
 	s->max_body = 64 * 1024;
 	s->shutdown_timeout_s = 10;
+	s->password_hash_concurrency = 1;
 	s->log_level = LOG_LEVEL_INFO;
 
 	if (path != NULL && !settings_load_file(s, path, err, errlen))

@@ -62,7 +62,7 @@ def test_installed_files_name_installed_paths(staged):
     assert "ExecStart=/usr/sbin/webhookd -c /etc/webhookd/webhookd.conf\n" in service
     site = (staged / "etc/nginx/sites-available/webhookd.conf").read_text()
     assert "server unix:/run/webhookd/webhookd.sock;" in site
-    assert "access_log /var/log/nginx/webhookd.access.log webhookd;" in site
+    assert "access_log /var/log/nginx/webhookd.access.log webhookd buffer=64k flush=1s;" in site
     socket_unit = (staged / "usr/lib/systemd/system/webhookd.socket").read_text()
     assert "ListenStream=/run/webhookd/webhookd.sock\n" in socket_unit
     for text in (service, site, socket_unit):
