@@ -112,6 +112,7 @@ fcgi_io_serve(FCGX_Request *fr, struct app_worker *w, char *body, long max_body,
 	req.so_apptoken = FCGX_GetParam("HTTP_SO_APPTOKEN", fr->envp);
 	req.xsrf_token = FCGX_GetParam("HTTP_X_XSRF_TOKEN", fr->envp);
 	req.cookie = FCGX_GetParam("HTTP_COOKIE", fr->envp);
+	req.remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
 	fcgi_io_read_body(fr, &req, body, max_body);
 
 	response_reset(resp);

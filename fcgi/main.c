@@ -109,6 +109,8 @@ warn_fixed_settings(const struct settings *old, const struct settings *new)
 		log_warning("reload: shutdown_timeout_s changed; it takes effect on restart");
 	if (old->password_hash_concurrency != new->password_hash_concurrency)
 		log_warning("reload: password_hash_concurrency changed; it takes effect on restart");
+	if (old->max_failed_logins != new->max_failed_logins)
+		log_warning("reload: max_failed_logins changed; it takes effect on restart");
 }
 
 /*
@@ -142,6 +144,7 @@ reload(struct app *app, struct pool *pool, struct settings *current, const char 
 		next.max_body = current->max_body;
 		next.shutdown_timeout_s = current->shutdown_timeout_s;
 		next.password_hash_concurrency = current->password_hash_concurrency;
+		next.max_failed_logins = current->max_failed_logins;
 		current->listen = NULL;
 		current->listen_group = NULL;
 		settings_free(current);

@@ -10,6 +10,7 @@
 #include "credcache.h"
 #include "db.h"
 #include "refdata.h"
+#include "throttle.h"
 #include "http.h"
 #include "settings.h"
 
@@ -36,6 +37,7 @@ struct app {
 	long max_body;               /* fixed at start: the workers' buffers are sized by it */
 	struct credcache *credcache; /* locks itself */
 	sem_t hash_gate;             /* bounds concurrent crypt(3): memory (~16 MiB each) and CPU */
+	struct throttle *throttle;   /* failed Basic logins per client address */
 	struct changes *changes;     /* the change feed that vouches for what is cached */
 	pthread_mutex_t lock;        /* guards config and refdata */
 	struct app_config *config;

@@ -24,6 +24,7 @@ struct request {
 	const char *so_apptoken;
 	const char *xsrf_token;
 	const char *cookie;
+	const char *remote_addr;   /* the client's address, as nginx saw it */
 	const char *body;          /* NUL-terminated copy of the body, at most max_body bytes */
 	size_t body_len;
 	bool body_too_large;       /* the declared body exceeds max_body; body is then empty */

@@ -115,6 +115,15 @@ app_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static int64_t
+app_monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* An entry stands on its own (no database read) only under the generation it was read in, while
  * the change feed vouches for it, and before it expires. */
 static bool
@@ -150,6 +159,8 @@ app_login_basic(struct app_call *call, const struct auth_credentials *cred)
 	struct credcache_entry seen, e;
 	struct associate_login login;
 	uint64_t generation = changes_generation(w->app->changes);
+	char message[128];
+	long wait_s;
 	bool have, ok;
 	enum db_result r;
 
@@ -161,6 +172,14 @@ app_login_basic(struct app_call *call, const struct auth_credentials *cred)
 		return true;
 	}
 	metrics_count_cache(METRICS_CACHE_CREDENTIALS, false);
+	wait_s = throttle_wait_s(w->app->throttle, call->req->remote_addr, app_monotonic_us());
+	if (wait_s > 0) {
+		snprintf(message, sizeof message, "Too many failed logins from this address; try again in %ld s.", wait_s);
+		app_error(call, 429, "TooManyRequests", message, "webhookd/auth");
+		snprintf(message, sizeof message, "%ld", wait_s);
+		response_add_header(call->resp, "Retry-After", message);
+		return false;
+	}
 	r = db_associate_login(w->db, cred->user, &login);
 	/* Unknown users, wrong passwords and retired associates get the same answer, and unknown
 	 * users pay for a hash too, so neither the body nor the timing tells which names exist. */
@@ -168,6 +187,7 @@ app_login_basic(struct app_call *call, const struct auth_credentials *cred)
 		app_hash_gate(w->app, true);
 		auth_password_verify_dummy(w->crypt, cred->password);
 		app_hash_gate(w->app, false);
+		throttle_failure(w->app->throttle, call->req->remote_addr, app_monotonic_us());
 		app_unauthorized(call, invalid);
 		return false;
 	}
@@ -176,6 +196,7 @@ app_login_basic(struct app_call *call, const struct auth_credentials *cred)
 		return false;
 	}
 	if (login.deleted) {
+		throttle_failure(w->app->throttle, call->req->remote_addr, app_monotonic_us());
 		app_unauthorized(call, invalid);
 		return false;
 	}
@@ -190,6 +211,7 @@ app_login_basic(struct app_call *call, const struct auth_credentials *cred)
 		app_hash_gate(w->app, false);
 	}
 	if (!ok) {
+		throttle_failure(w->app->throttle, call->req->remote_addr, app_monotonic_us());
 		app_unauthorized(call, invalid);
 		return false;
 	}
@@ -668,6 +690,7 @@ app_init(struct app *app, const struct settings *s)
 	}
 	app->max_body = s->max_body;
 	app->credcache = credcache_new(CREDCACHE_SLOTS);
+	app->throttle = throttle_new(1024, s->max_failed_logins);
 	app->config = app_config_new(s, 1);
 	app->changes = changes_start(s->database);
 	return true;
@@ -680,6 +703,7 @@ app_destroy(struct app *app)
 	refdata_unref(app->refdata);
 	app_config_release(app, app->config);
 	credcache_free(app->credcache);
+	throttle_free(app->throttle);
 	sem_destroy(&app->hash_gate);
 	pthread_mutex_destroy(&app->lock);
 }

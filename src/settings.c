@@ -37,6 +37,7 @@ static const struct setting_def setting_defs[] = {
 	NUMBER_SETTING(max_body, 0, 16 * 1024 * 1024),
 	NUMBER_SETTING(shutdown_timeout_s, 1, 3600),
 	NUMBER_SETTING(password_hash_concurrency, 1, 64),
+	NUMBER_SETTING(max_failed_logins, 0, 1000000),
 	{ "log_level", SETTING_LOG_LEVEL, offsetof(struct settings, log_level), 0, 0 },
 	STRING_SETTING(installation),
 	STRING_SETTING(auth_schemes),
@@ -242,6 +243,7 @@ settings_load(struct settings *s, const char *path, char *const *envp, char *err
 	s->max_body = 64 * 1024;
 	s->shutdown_timeout_s = 10;
 	s->password_hash_concurrency = 1;
+	s->max_failed_logins = 10;
 	s->log_level = LOG_LEVEL_INFO;
 
 	if (path != NULL && !settings_load_file(s, path, err, errlen))
