@@ -189,6 +189,12 @@ def test_unreachable_database_is_503_then_recovers(cut_sessions):
     stack = cut_sessions
     stack.sql("ALTER ROLE webhookd NOLOGIN")
     _terminate_daemon_sessions(stack)
+    # The change feed notices the cut within milliseconds; until then an answer may still come
+    # from memory (nothing changed). From then on every request needs the database.
+    deadline = time.monotonic() + 2
+    while stack.post().status != 503:
+        assert time.monotonic() < deadline, "the daemon did not notice the lost database"
+        time.sleep(0.01)
     for _ in range(10):
         r = stack.post()
         assert_error(r, 503, DB_UNAVAILABLE)

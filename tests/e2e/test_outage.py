@@ -123,6 +123,11 @@ def test_database_restart_is_503_then_recovers_without_daemon_restart(outage):
     outage.close_db()
     pg_ctl(outage, "-m", "fast", "-w", "stop")
     try:
+        # The change feed notices within milliseconds; until then an answer may come from memory.
+        deadline = time.monotonic() + 2
+        while outage.post().status != 503:
+            assert time.monotonic() < deadline, "the daemon did not notice the stopped database"
+            time.sleep(0.01)
         for _ in range(10):
             r = outage.post()
             assert r.status == 503, r
