@@ -129,3 +129,34 @@ def test_database_lost_under_load_is_bounded_503_then_recovery(guarded):
     for _ in range(20):
         assert guarded.post().body == DEFAULT_BODY
     assert guarded.daemon_pid() == pid and guarded.daemon_alive()  # recovered by itself
+
+
+def test_slow_clients_are_cut_off_by_nginx(guarded):
+    """client_header_timeout and client_body_timeout (10 s): a client that stalls is dropped, and
+    never reaches the daemon, which nginx only calls with a complete, buffered request."""
+    import socket
+
+    def stall(data):
+        s = socket.create_connection((guarded.host, guarded.port), timeout=20)
+        start = time.monotonic()
+        s.sendall(data)
+        try:
+            while s.recv(4096):
+                pass
+        except OSError:
+            pass
+        s.close()
+        return time.monotonic() - start
+
+    partial_headers = b"POST /api/v1/Agents/Webhook/CreateDefaultWebhook HTTP/1.1\r\nHost: x\r\n"
+    partial_body = (b"POST /api/v1/Agents/Webhook/CreateDefaultWebhook HTTP/1.1\r\nHost: x\r\n"
+                    b"Content-Length: 100\r\n\r\n0123456789")
+    took = {}
+    threads = [threading.Thread(target=lambda k=k, d=d: took.setdefault(k, stall(d)))
+               for k, d in (("headers", partial_headers), ("body", partial_body))]
+    for t in threads:
+        t.start()
+    assert guarded.post().status == 200  # meanwhile the daemon serves
+    for t in threads:
+        t.join(30)
+    assert 9 <= took["headers"] < 15 and 9 <= took["body"] < 15, took
