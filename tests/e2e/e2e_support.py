@@ -8,9 +8,11 @@ The session stack lives in a fresh folder under /tmp on a free loopback port, so
 (and several runs) can test on one machine at once. Nothing here hard-codes the checkout's path.
 """
 import base64
+import contextlib
 import http.client
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -338,6 +340,29 @@ def new_stack(prefix):
     sys.stderr.write("webhookd e2e: the stack in %s did not start\n%s\n" % (directory, last))
     shutil.rmtree(directory, ignore_errors=True)
     raise RuntimeError("the stack did not start: %s" % last)
+
+
+@contextlib.contextmanager
+def private_stack(prefix, user, settings=None):
+    """A stack of the caller's own (for a test module), with one associate `user` whose password
+    is random, and daemon settings given as WEBHOOKD_<KEY> variables for its start only."""
+    saved = {k: os.environ.get(k) for k in (settings or {})}
+    os.environ.update(settings or {})
+    try:
+        stack = new_stack(prefix)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    try:
+        stack.user, stack.password = user, secrets.token_urlsafe(16)
+        stack.secrets = {stack.password}
+        stack.seed(stack.user, stack.password)
+        yield stack
+    finally:
+        destroy_stack(stack)
 
 
 def destroy_stack(stack):

@@ -5,13 +5,12 @@ types), Accept-Language and SO-Language, SO-Culture, SO-TimeZone and SO-AppToken
 """
 import hashlib
 import http.client
-import os
 import secrets
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from e2e_support import DEFAULT_BODY, ENDPOINT, basic, destroy_stack, error_body, new_stack, webhook_body
+from e2e_support import DEFAULT_BODY, ENDPOINT, basic, error_body, private_stack, webhook_body
 
 CHALLENGES = [
     'Basic realm="SuperOffice Username or Ticket", charset="UTF-8"',
@@ -392,14 +391,7 @@ def test_refusals_combine_with_xml(stack, creds):
 @pytest.fixture(scope="module")
 def online():
     """A second stack configured as SuperOffice Online: SOTicket and Bearer only, SO-AppToken required."""
-    os.environ["WEBHOOKD_INSTALLATION"] = "online"
-    try:
-        s = new_stack("webhookd-online-")
-    finally:
-        del os.environ["WEBHOOKD_INSTALLATION"]
-    try:
-        s.user, s.password = "carol", secrets.token_urlsafe(12)
-        s.seed(s.user, s.password)
+    with private_stack("webhookd-online-", "carol", {"WEBHOOKD_INSTALLATION": "online"}) as s:
         ticket, app, plain = "7T:" + secrets.token_urlsafe(20), secrets.token_urlsafe(20), secrets.token_urlsafe(20)
         carol = s.sql("SELECT associate_id FROM associate WHERE name = 'carol'")[0][0]
         s.transaction(
@@ -409,8 +401,6 @@ def online():
              (sha(app), sha(plain))))
         s.ticket, s.app, s.plain_app = ticket, app, plain
         yield s
-    finally:
-        destroy_stack(s)
 
 
 def test_online_accepts_ticket_with_granted_app(online):

@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from e2e_support import DEFAULT_BODY, REPO, basic, destroy_stack, error_body, new_stack, parse_raw_response
+from e2e_support import DEFAULT_BODY, REPO, basic, error_body, parse_raw_response, private_stack
 
 LOAD = REPO / "tests" / "load"
 
@@ -24,13 +24,8 @@ LOAD = REPO / "tests" / "load"
 @pytest.fixture(scope="module")
 def ops():
     """A stack of its own: these tests stop, restart and reload its daemon."""
-    s = new_stack("webhookd-ops-")
-    try:
-        s.user, s.password = "olga", secrets.token_urlsafe(16)
-        s.seed(s.user, s.password)
+    with private_stack("webhookd-ops-", "olga") as s:
         yield s
-    finally:
-        destroy_stack(s)
 
 
 def wrk(stack, seconds, connections=64, during=None):

@@ -3,7 +3,6 @@ group can reach the daemon's socket, bytes that are not UTF-8 get clear answers,
 that goes away under load gives bounded JSON 503s, then recovers by itself."""
 import os
 import re
-import secrets
 import subprocess
 import threading
 import time
@@ -11,24 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from e2e_support import (DEFAULT_BODY, REPO, basic, destroy_stack, error_body, new_stack,
-                         parse_raw_response)
+from e2e_support import DEFAULT_BODY, REPO, basic, error_body, parse_raw_response, private_stack
 
 
 @pytest.fixture(scope="module")
 def guarded():
     """A stack whose daemon throttles after 5 failed logins per address and minute."""
-    os.environ["WEBHOOKD_MAX_FAILED_LOGINS"] = "5"
-    try:
-        s = new_stack("webhookd-security-")
-    finally:
-        os.environ["WEBHOOKD_MAX_FAILED_LOGINS"] = "0"
-    try:
-        s.user, s.password = "gina", secrets.token_urlsafe(16)
-        s.seed(s.user, s.password)
+    with private_stack("webhookd-security-", "gina", {"WEBHOOKD_MAX_FAILED_LOGINS": "5"}) as s:
         yield s
-    finally:
-        destroy_stack(s)
 
 
 def post_from(stack, source, authorization):
