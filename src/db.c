@@ -190,21 +190,31 @@ db_query(struct db *db, enum db_statement stmt, const char *const *params, PGres
 	return DB_UNAVAILABLE;
 }
 
+/* Runs a statement expected to return at most one row: DB_NOT_FOUND when it returns none. */
+static enum db_result
+db_query_row(struct db *db, enum db_statement stmt, const char *const *params, PGresult **res)
+{
+	enum db_result r = db_query(db, stmt, params, res);
+
+	if (r == DB_OK && PQntuples(*res) == 0) {
+		PQclear(*res);
+		*res = NULL;
+		return DB_NOT_FOUND;
+	}
+	return r;
+}
+
 enum db_result
 db_associate_login(struct db *db, const char *name, struct associate_login *out)
 {
 	const char *params[1] = { name };
 	PGresult *res;
-	enum db_result r = db_query(db, DB_STMT_ASSOCIATE_LOGIN, params, &res);
+	enum db_result r = db_query_row(db, DB_STMT_ASSOCIATE_LOGIN, params, &res);
 	const char *hash;
 
 	memset(out, 0, sizeof *out);
 	if (r != DB_OK)
 		return r;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return DB_NOT_FOUND;
-	}
 	hash = PQgetvalue(res, 0, 1);
 	if (strlen(hash) > DB_PASSWORD_HASH_MAX) {
 		log_error("database: associate %s has an over-long password hash", PQgetvalue(res, 0, 0));
@@ -237,19 +247,6 @@ db_bool(const PGresult *res, int row, int col)
 	return PQgetvalue(res, row, col)[0] == 't';
 }
 
-/* Runs a statement expected to return at most one row: DB_NOT_FOUND when it returns none. */
-static enum db_result
-db_query_row(struct db *db, enum db_statement stmt, const char *const *params, PGresult **res)
-{
-	enum db_result r = db_query(db, stmt, params, res);
-
-	if (r == DB_OK && PQntuples(*res) == 0) {
-		PQclear(*res);
-		*res = NULL;
-		return DB_NOT_FOUND;
-	}
-	return r;
-}
 
 static enum db_result
 db_token_row(struct db *db, enum db_statement stmt, const char *const *params, struct token_login *out)
