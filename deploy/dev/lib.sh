@@ -13,6 +13,13 @@ PACKAGES=(
 )
 
 say() { printf '==> %s\n' "$*"; }
+
+# The state of the checkout's dev stack (deploy/dev/up): outside the checkout, because PostgreSQL,
+# the daemon and nginx run as their own users and a checkout may sit where only root can enter
+# (/root is 0700). .run in the checkout is a link to it.
+dev_state_dir() {
+    printf '/var/lib/webhookd-dev/%s\n' "$(printf '%s' "$ROOT" | sha256sum | cut -c1-16)"
+}
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 ensure_packages() {
