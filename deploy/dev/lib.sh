@@ -8,6 +8,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PACKAGES=(
     build-essential autoconf automake pkg-config clang
     libfcgi-dev libyajl-dev libpq-dev libsodium-dev libcrypt-dev libsystemd-dev libcmocka-dev
+    libcurl4-openssl-dev
     postgresql postgresql-client nginx-light
     python3 python3-pytest python3-psycopg2 curl wrk systemd man-db
 )
