@@ -68,8 +68,12 @@ fcgi_io_write_response(FCGX_Request *fr, const struct response *resp)
 	size_t used;
 	int n;
 
-	n = snprintf(head, sizeof head, "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
-	    resp->status, http_status_text(resp->status), resp->content_type, resp->body.len);
+	/* 204 and 304 have no body, so no Content-Type or Content-Length either (RFC 9110, 8.6). */
+	if (resp->content_type == NULL)
+		n = snprintf(head, sizeof head, "Status: %d %s\r\n", resp->status, http_status_text(resp->status));
+	else
+		n = snprintf(head, sizeof head, "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
+		    resp->status, http_status_text(resp->status), resp->content_type, resp->body.len);
 	if (n < 0 || (size_t)n >= sizeof head)
 		return false;
 	used = (size_t)n;
@@ -113,6 +117,9 @@ fcgi_io_serve(FCGX_Request *fr, struct app_worker *w, char *body, long max_body,
 	req.xsrf_token = FCGX_GetParam("HTTP_X_XSRF_TOKEN", fr->envp);
 	req.cookie = FCGX_GetParam("HTTP_COOKIE", fr->envp);
 	req.remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
+	req.content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
+	req.if_modified_since = FCGX_GetParam("HTTP_IF_MODIFIED_SINCE", fr->envp);
+	req.if_unmodified_since = FCGX_GetParam("HTTP_IF_UNMODIFIED_SINCE", fr->envp);
 	fcgi_io_read_body(fr, &req, body, max_body);
 
 	response_reset(resp);

@@ -23,6 +23,8 @@
 #include "metrics.h"
 #include "pool.h"
 #include "settings.h"
+#include "target.h"
+#include "url.h"
 
 extern char **environ;
 
@@ -154,6 +156,9 @@ reload(struct app *app, struct pool *pool, struct settings *current, const char 
 	sd_notify(0, "READY=1\nSTATUS=Serving");
 }
 
+/* Outbound HTTP for the service: libcurl, through net/. */
+static const struct outbound net_outbound = { net_url_check, net_post };
+
 static int
 serve(struct settings *s, const char *config_path)
 {
@@ -166,12 +171,17 @@ serve(struct settings *s, const char *config_path)
 	listen_fd = listener_open(s);
 	if (listen_fd < 0)
 		return 1;
+	/* Before any thread starts: curl_global_init is not thread-safe. */
+	if (!net_global_init()) {
+		listener_close(listen_fd, s);
+		return 1;
+	}
 	if (FCGX_Init() != 0) {
 		log_error("cannot initialise libfcgi");
 		listener_close(listen_fd, s);
 		return 1;
 	}
-	if (!app_init(&app, s)) {
+	if (!app_init(&app, s, &net_outbound)) {
 		log_error("cannot initialise the service");
 		listener_close(listen_fd, s);
 		return 1;
@@ -204,6 +214,7 @@ serve(struct settings *s, const char *config_path)
 	if (!pool_stop(pool, s->shutdown_timeout_s))
 		return 1;
 	app_destroy(&app);
+	net_global_cleanup();
 	listener_close(listen_fd, s);
 	log_info("stopped");
 	return 0;

@@ -11,12 +11,15 @@
 #include "db.h"
 #include "refdata.h"
 #include "throttle.h"
+#include "hooksvc.h"
 #include "http.h"
+#include "outbound.h"
 #include "settings.h"
 
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /*
  * The settings a reload (SIGHUP) may change. A worker holds a reference for the length of one
@@ -29,6 +32,7 @@ struct app_config {
 	char *session_cookie;        /* browser session cookie name */
 	char *database;              /* libpq connection string */
 	long statement_timeout_ms;
+	struct hooksvc_config hooks; /* the target check */
 	int refs;                    /* guarded by app.lock */
 };
 
@@ -37,6 +41,8 @@ struct app {
 	long max_body;               /* fixed at start: the workers' buffers are sized by it */
 	struct credcache *credcache; /* locks itself */
 	sem_t hash_gate;             /* bounds concurrent crypt(3): memory (~16 MiB each) and CPU */
+	sem_t check_slots;           /* bounds concurrent target checks (outbound POSTs) */
+	const struct outbound *outbound;  /* TargetUrl checks and POSTs (net/, libcurl) */
 	struct throttle *throttle;   /* failed Basic logins per client address */
 	struct changes *changes;     /* the change feed that vouches for what is cached */
 	pthread_mutex_t lock;        /* guards config and refdata */
@@ -53,7 +59,8 @@ struct app_worker {
 	struct auth_crypt *crypt;
 };
 
-bool app_init(struct app *app, const struct settings *s) __attribute__((warn_unused_result));
+bool app_init(struct app *app, const struct settings *s, const struct outbound *outbound)
+	__attribute__((warn_unused_result));
 void app_destroy(struct app *app);
 /* Publishes new settings; workers reconnect to the database before their next request. */
 void app_reload(struct app *app, const struct settings *s);
@@ -62,5 +69,8 @@ void app_reload(struct app *app, const struct settings *s);
 bool app_worker_connect(struct app_worker *w) __attribute__((warn_unused_result));
 void app_worker_release(struct app_worker *w);
 void app_handle(struct app_worker *w, const struct request *req, struct response *resp);
+/* What a database read may be cached under: the change-feed generation read before it, and only
+ * when the connection is to a primary (a standby may not have replayed a change the feed announced). */
+uint64_t app_worker_cacheable_generation(const struct app_worker *w, uint64_t before);
 
 #endif

@@ -3,6 +3,7 @@
 #define WEBHOOKD_CARRIER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "emit.h"
 #include "webhook.h"
@@ -16,6 +17,10 @@ struct carrier_options {
  * value cannot be represented (invalid UTF-8, a control character in XML, a malformed object). */
 bool carrier_write_webhook(struct emitter *e, const struct webhook *w, const struct carrier_options *opt)
 	__attribute__((warn_unused_result));
+
+/* A list of webhooks: a JSON array, or ArrayOfWebhook with <Webhook> items in XML. */
+bool carrier_write_webhook_list(struct emitter *e, const struct webhook *hooks, size_t n,
+    const struct carrier_options *opt) __attribute__((warn_unused_result));
 
 /* NetServer's REST error shape: Error, ErrorType, ErrorMessage, ErrorSource. */
 bool carrier_write_error(struct emitter *e, const char *type, const char *message, const char *source)

@@ -25,6 +25,7 @@ struct credcache_entry {
 	int64_t expires_us;        /* INT64_MAX when it does not expire */
 	int32_t associate_id;
 	bool granted;              /* applications: webhook access */
+	int32_t application_id;    /* applications: which one (it owns the webhooks it saves) */
 	char password_hash[CREDCACHE_HASH_MAX + 1];  /* Basic only */
 	char xsrf_sha256_hex[65];                    /* sessions only */
 };

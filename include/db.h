@@ -15,6 +15,7 @@ enum db_result {
 	DB_NOT_FOUND,
 	DB_UNAVAILABLE,  /* no connection, or the statement timed out: worth a retry (503) */
 	DB_FAILED,       /* the query or the stored data is wrong: an operator must look (500) */
+	DB_CONSTRAINT,   /* a write broke a constraint of the schema */
 };
 
 #define DB_PASSWORD_HASH_MAX 255
@@ -36,6 +37,7 @@ struct token_login {
 };
 
 struct application_grant {
+	int32_t application_id;
 	bool webhook_access;
 	bool revoked;
 };
@@ -57,6 +59,41 @@ enum db_result db_session_login(struct db *db, const char *digest_hex, struct to
 enum db_result db_application_grant(struct db *db, const char *digest_hex, struct application_grant *out);
 /* The reference data as one JSON document (see refdata.c), for the caller to free. */
 enum db_result db_reference_data(struct db *db, char **json);
+struct webhook;
+struct webhook_list;
+
+/* Which webhooks a caller sees: all of them without an application, else the application's own. */
+struct db_webhook_scope {
+	int32_t application_id;  /* 0: no SO-AppToken */
+};
+
+struct db_webhook_filter {
+	const char *name;        /* NULL: any */
+	const char *event;       /* NULL: any */
+	int state;               /* -1: any */
+};
+
+/* Preconditions of a write; a NULL-like value (-1, INT64_MIN) is none. */
+struct db_webhook_guard {
+	int64_t version;              /* the updated_count the caller read; -1: any */
+	int64_t unmodified_since_s;   /* If-Unmodified-Since, seconds since the epoch; INT64_MIN: none */
+};
+
+enum db_result db_webhook_get(struct db *db, const struct db_webhook_scope *scope, int32_t id, struct webhook *out);
+enum db_result db_webhook_list(struct db *db, const struct db_webhook_scope *scope, const struct db_webhook_filter *f,
+    struct webhook_list *out);
+/* Stores a new webhook (registered and updated by associate_id) and reads it back into *out. */
+enum db_result db_webhook_insert(struct db *db, const struct db_webhook_scope *scope, const struct webhook *in,
+    int32_t associate_id, struct webhook *out);
+/* Replaces webhook in->id; DB_NOT_FOUND when no visible row satisfies the guard. */
+enum db_result db_webhook_update(struct db *db, const struct db_webhook_scope *scope, const struct webhook *in,
+    int32_t associate_id, const struct db_webhook_guard *guard, struct webhook *out);
+/* DB_NOT_FOUND when no visible row satisfies the guard. */
+enum db_result db_webhook_delete(struct db *db, const struct db_webhook_scope *scope, int32_t id,
+    const struct db_webhook_guard *guard);
+/* The last error delivery recorded ("" when none), for the caller to free. */
+enum db_result db_webhook_last_error(struct db *db, const struct db_webhook_scope *scope, int32_t id, char **out);
+
 /* True when the connection is to a primary: only then may what it reads be cached, as a standby
  * may not have replayed a change the feed already announced. */
 bool db_is_primary(const struct db *db);

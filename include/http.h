@@ -25,6 +25,9 @@ struct request {
 	const char *xsrf_token;
 	const char *cookie;
 	const char *remote_addr;   /* the client's address, as nginx saw it */
+	const char *content_type;
+	const char *if_modified_since;
+	const char *if_unmodified_since;
 	const char *body;          /* NUL-terminated copy of the body, at most max_body bytes */
 	size_t body_len;
 	bool body_too_large;       /* the declared body exceeds max_body; body is then empty */
@@ -39,7 +42,7 @@ struct response_header {
 
 struct response {
 	int status;
-	const char *content_type;  /* static */
+	const char *content_type;  /* static; NULL: no body (204, 304) */
 	struct response_header headers[RESPONSE_MAX_HEADERS];
 	size_t nheaders;
 	struct buf body;

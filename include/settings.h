@@ -28,6 +28,11 @@ struct settings {
 	unsigned auth_scheme_mask;  /* auth_schemes parsed (enum auth_scheme bits) */
 	bool online;             /* installation = online */
 	char *session_cookie;    /* name of the browser session cookie (X-XSRF-TOKEN requests) */
+	bool target_check;       /* post a test event to a new or changed TargetUrl before storing it */
+	long target_check_timeout_ms;
+	long target_check_concurrency;  /* target checks at once; the rest answer 503 */
+	bool allow_http_targets;        /* http:// targets (https:// always) */
+	bool allow_private_targets;     /* loopback, private and link-local target addresses */
 };
 
 /* Fills *s; on failure writes a one-line reason naming the setting into err and returns false. */

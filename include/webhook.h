@@ -16,6 +16,14 @@ enum webhook_state {
 /* Date-times are microseconds since the Unix epoch, UTC; this value means "unset" (0001-01-01T00:00:00). */
 #define WEBHOOK_TIME_UNSET INT64_MIN
 
+/* The Associate carrier of RegisteredAssociate and UpdatedAssociate; id 0 is null. */
+struct webhook_associate {
+	int32_t id;
+	char *name;        /* the login name */
+	char *full_name;   /* NULL: the login name serves */
+	bool deleted;
+};
+
 /* NULL pointers are JSON nulls. */
 struct webhook {
 	int32_t id;
@@ -29,12 +37,26 @@ struct webhook {
 	char *headers_json;     /* a JSON object of strings, as stored */
 	char *properties_json;  /* a JSON object of any values, as stored */
 	int64_t registered;
+	struct webhook_associate registered_by;
 	int64_t updated;
-	/* RegisteredAssociate and UpdatedAssociate are always null for an unsaved webhook. */
+	struct webhook_associate updated_by;
+	/* Not part of the carrier. */
+	int32_t application_id;  /* the SO-AppToken application that owns it; 0: none */
+	int64_t version;         /* bumped by every save: a read-modify-write writes only over what it read */
+};
+
+struct webhook_list {
+	struct webhook *items;
+	size_t n;
 };
 
 void webhook_init(struct webhook *w);
+void webhook_list_free(struct webhook_list *l);
 void webhook_free(struct webhook *w);
+/* Moves the value of *from into *to (freeing what *to held); *from is left empty. */
+void webhook_move(struct webhook *to, struct webhook *from);
+/* A state by name (any case) or number ("1"); false for anything else. */
+bool webhook_state_parse(const char *text, enum webhook_state *out);
 /* The serialized name of a state ("Active"), or NULL for a value outside the enumeration. */
 const char *webhook_state_name(enum webhook_state state);
 

@@ -38,6 +38,41 @@ carrier_dictionary(struct emitter *e, const char *name, const char *stored, bool
 	return ok;
 }
 
+/* The Carrier base of Associate: no rights are computed here, so both are null. */
+static bool
+carrier_base(struct emitter *e)
+{
+	return e->ops->null(e->ctx, "TableRight") && e->ops->null(e->ctx, "FieldProperties");
+}
+
+/* The Associate carrier (spec section 4). This installation keeps no persons, groups or ranks:
+ * those members are 0, and every associate is an internal one. DataContract XML writes the
+ * Carrier base first, JSON last. */
+static bool
+carrier_associate(struct emitter *e, const char *name, const struct webhook_associate *a)
+{
+	const char *full = a->full_name != NULL ? a->full_name : a->name;
+
+	if (a->id == 0)
+		return e->ops->null(e->ctx, name);
+	return e->ops->object_begin(e->ctx, name) &&
+	    (e->format != EMIT_XML || carrier_base(e)) &&
+	    e->ops->integer(e->ctx, "AssociateId", a->id) &&
+	    carrier_string(e, "Name", a->name) &&
+	    e->ops->integer(e->ctx, "PersonId", 0) &&
+	    e->ops->integer(e->ctx, "Rank", 0) &&
+	    carrier_string(e, "Tooltip", full) &&
+	    e->ops->string(e->ctx, "Type", "InternalAssociate") &&
+	    e->ops->integer(e->ctx, "GroupIdx", 0) &&
+	    carrier_string(e, "FullName", full) &&
+	    carrier_string(e, "FormalName", full) &&
+	    e->ops->boolean(e->ctx, "Deleted", a->deleted) &&
+	    e->ops->integer(e->ctx, "EjUserId", 0) &&
+	    carrier_string(e, "UserName", a->name) &&
+	    (e->format == EMIT_XML || carrier_base(e)) &&
+	    e->ops->object_end(e->ctx, name);
+}
+
 bool
 carrier_write_webhook(struct emitter *e, const struct webhook *w, const struct carrier_options *opt)
 {
@@ -59,11 +94,22 @@ carrier_write_webhook(struct emitter *e, const struct webhook *w, const struct c
 	    carrier_dictionary(e, "Headers", w->headers_json, true) &&
 	    carrier_dictionary(e, "Properties", w->properties_json, false) &&
 	    carrier_time(e, "Registered", w->registered, opt) &&
-	    /* An unsaved webhook has no associates; the Associate carrier arrives with SaveWebhook. */
-	    e->ops->null(e->ctx, "RegisteredAssociate") &&
+	    carrier_associate(e, "RegisteredAssociate", &w->registered_by) &&
 	    carrier_time(e, "Updated", w->updated, opt) &&
-	    e->ops->null(e->ctx, "UpdatedAssociate") &&
+	    carrier_associate(e, "UpdatedAssociate", &w->updated_by) &&
 	    e->ops->end(e->ctx, "Webhook");
+}
+
+bool
+carrier_write_webhook_list(struct emitter *e, const struct webhook *hooks, size_t n, const struct carrier_options *opt)
+{
+	if (!e->ops->list_begin(e->ctx, "ArrayOfWebhook"))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!carrier_write_webhook(e, &hooks[i], opt))
+			return false;
+	}
+	return e->ops->list_end(e->ctx, "ArrayOfWebhook");
 }
 
 bool

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "db.h"
+#include "db_private.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
@@ -19,20 +20,24 @@ struct db {
 	PGconn *conn;
 };
 
-enum db_statement {
-	DB_STMT_ASSOCIATE_LOGIN,
-	DB_STMT_TOKEN_LOGIN,
-	DB_STMT_SESSION_LOGIN,
-	DB_STMT_APPLICATION_GRANT,
-	DB_STMT_REFERENCE_DATA,
-	DB_STMT_PING,
-	DB_STMT_COUNT
-};
+/* A webhook row with its associates, in the order db_webhook.c reads it. */
+#define WEBHOOK_COLUMNS "w.webhook_id, w.name, array_to_string(w.events, ','), w.target_url, w.secret, " \
+	"w.state, w.type, w.headers::text, w.properties::text, " \
+	"(extract(epoch FROM w.registered) * 1000000)::bigint, ra.associate_id, ra.name, ra.full_name, ra.deleted, " \
+	"(extract(epoch FROM w.updated) * 1000000)::bigint, ua.associate_id, ua.name, ua.full_name, ua.deleted, " \
+	"coalesce(w.application_id, 0), w.updated_count "
+#define WEBHOOK_JOINS "LEFT JOIN associate ra ON ra.associate_id = w.registered_associate_id " \
+	"LEFT JOIN associate ua ON ua.associate_id = w.updated_associate_id "
+/* Who may see a row: an application its own webhooks, a caller without SO-AppToken all of them. */
+#define WEBHOOK_VISIBLE(n) "($" #n "::integer IS NULL OR w.application_id = $" #n ") "
+/* If-Unmodified-Since has whole seconds: a row changed within the named second still qualifies. */
+#define WEBHOOK_UNMODIFIED(n) "($" #n "::bigint IS NULL OR date_trunc('second', w.updated) <= to_timestamp($" #n ")) "
 
 static const struct {
 	const char *name;
 	const char *sql;
 	int nparams;
+	bool write;  /* never retried: the first attempt may have committed before the connection broke */
 } db_statements[DB_STMT_COUNT] = {
 	[DB_STMT_ASSOCIATE_LOGIN] = { "associate_login",
 	    "SELECT associate_id, password_hash, deleted FROM associate WHERE lower(name) = lower($1)", 1 },
@@ -48,7 +53,8 @@ static const struct {
 	    "FROM browser_session s JOIN associate a USING (associate_id) "
 	    "WHERE s.session_sha256 = decode($1, 'hex')", 1 },
 	[DB_STMT_APPLICATION_GRANT] = { "application_grant",
-	    "SELECT webhook_access, revoked_at IS NOT NULL FROM application WHERE token_sha256 = decode($1, 'hex')", 1 },
+	    "SELECT webhook_access, revoked_at IS NOT NULL, application_id FROM application "
+	    "WHERE token_sha256 = decode($1, 'hex')", 1 },
 	/* Everything refdata.c keeps in memory, as one JSON document in one round trip. */
 	[DB_STMT_REFERENCE_DATA] = { "reference_data",
 	    "SELECT json_build_object("
@@ -64,6 +70,36 @@ static const struct {
 	    "'timezones', (SELECT coalesce(json_agg(json_build_object('code', code, 'id', timezone_id, "
 	    "'iana', iana)), '[]') FROM timezone))::text", 0 },
 	[DB_STMT_PING] = { "ping", "SELECT 1", 0 },
+	[DB_STMT_WEBHOOK_GET] = { "webhook_get",
+	    "SELECT " WEBHOOK_COLUMNS "FROM webhook w " WEBHOOK_JOINS
+	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2 },
+	/* The name matches case-insensitively, as on SQL Server's default collation; event names
+	 * are identifiers and match exactly, through the GIN index. */
+	[DB_STMT_WEBHOOK_LIST] = { "webhook_list",
+	    "SELECT " WEBHOOK_COLUMNS "FROM webhook w " WEBHOOK_JOINS
+	    "WHERE " WEBHOOK_VISIBLE(1) "AND ($2::text IS NULL OR lower(w.name) = lower($2)) "
+	    "AND ($3::text IS NULL OR w.events @> ARRAY[$3::text]) AND ($4::smallint IS NULL OR w.state = $4) "
+	    "ORDER BY w.webhook_id", 4 },
+	[DB_STMT_WEBHOOK_INSERT] = { "webhook_insert",
+	    "WITH w AS (INSERT INTO webhook (name, events, target_url, secret, state, type, headers, properties, "
+	    "registered_associate_id, updated_associate_id, application_id) "
+	    "VALUES ($1, string_to_array($2, ','), $3, $4, $5, $6, $7::json, $8::json, $9, $9, $10) RETURNING *) "
+	    "SELECT " WEBHOOK_COLUMNS "FROM w " WEBHOOK_JOINS, 10, true },
+	/* Replaces a visible row, only over the version the caller read ($12) and only when it is
+	 * unmodified since a time ($13), when those are given. */
+	[DB_STMT_WEBHOOK_UPDATE] = { "webhook_update",
+	    "WITH w AS (UPDATE webhook w SET name = $2, events = string_to_array($3, ','), target_url = $4, "
+	    "secret = $5, state = $6, type = $7, headers = $8::json, properties = $9::json, updated = now(), "
+	    "updated_associate_id = $10, updated_count = w.updated_count + 1 "
+	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(11) "AND ($12::bigint IS NULL OR w.updated_count = $12) "
+	    "AND " WEBHOOK_UNMODIFIED(13) "RETURNING w.*) "
+	    "SELECT " WEBHOOK_COLUMNS "FROM w " WEBHOOK_JOINS, 13, true },
+	[DB_STMT_WEBHOOK_DELETE] = { "webhook_delete",
+	    "DELETE FROM webhook w WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2) "AND " WEBHOOK_UNMODIFIED(3)
+	    "RETURNING w.webhook_id", 3, true },
+	[DB_STMT_WEBHOOK_LAST_ERROR] = { "webhook_last_error",
+	    "SELECT coalesce(u.last_error, '') FROM webhook w LEFT JOIN webhook_usage u USING (webhook_id) "
+	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2 },
 };
 
 struct db *
@@ -95,6 +131,14 @@ db_error_text(const PGconn *conn)
 	const char *msg = conn != NULL ? PQerrorMessage(conn) : "out of memory";
 
 	return *msg != '\0' ? msg : "unknown error";
+}
+
+static const char *
+db_result_error_text(const struct db *db, const PGresult *res)
+{
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	return primary != NULL ? primary : db_error_text(db->conn);
 }
 
 static bool
@@ -158,12 +202,12 @@ db_ensure_connected(struct db *db)
 	return true;
 }
 
-/* Runs a prepared read; a connection lost on the way is re-established and the read retried once. */
-static enum db_result
+/* Runs a prepared statement; a connection lost on the way is re-established and a read retried once. */
+enum db_result
 db_query(struct db *db, enum db_statement stmt, const char *const *params, PGresult **out)
 {
 	*out = NULL;
-	for (int attempt = 0; attempt < 2; attempt++) {
+	for (int attempt = 0; attempt < (db_statements[stmt].write ? 1 : 2); attempt++) {
 		PGresult *res;
 		const char *sqlstate;
 		bool transient;
@@ -180,8 +224,14 @@ db_query(struct db *db, enum db_statement stmt, const char *const *params, PGres
 		 * cancel, 57P0x the server shutting down: worth a retry by the client, so 503. */
 		sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		transient = sqlstate != NULL && strncmp(sqlstate, "57", 2) == 0;
+		/* The primary message only: a DETAIL may quote the failing row, secrets and all. */
 		log_error("database: %s failed (SQLSTATE %s): %s", db_statements[stmt].name,
-		    sqlstate != NULL ? sqlstate : "none", db_error_text(db->conn));
+		    sqlstate != NULL ? sqlstate : "none", db_result_error_text(db, res));
+		/* Class 23 is an integrity constraint: the row breaks a rule the input checks missed. */
+		if (sqlstate != NULL && strncmp(sqlstate, "23", 2) == 0) {
+			PQclear(res);
+			return DB_CONSTRAINT;
+		}
 		PQclear(res);
 		if (PQstatus(db->conn) == CONNECTION_BAD)
 			continue;
@@ -191,7 +241,7 @@ db_query(struct db *db, enum db_statement stmt, const char *const *params, PGres
 }
 
 /* Runs a statement expected to return at most one row: DB_NOT_FOUND when it returns none. */
-static enum db_result
+enum db_result
 db_query_row(struct db *db, enum db_statement stmt, const char *const *params, PGresult **res)
 {
 	enum db_result r = db_query(db, stmt, params, res);
@@ -241,7 +291,7 @@ db_copy(const PGresult *res, int row, int col, char *out, size_t cap)
 	return true;
 }
 
-static bool
+bool
 db_bool(const PGresult *res, int row, int col)
 {
 	return PQgetvalue(res, row, col)[0] == 't';
@@ -296,6 +346,7 @@ db_application_grant(struct db *db, const char *digest_hex, struct application_g
 		return r;
 	out->webhook_access = db_bool(res, 0, 0);
 	out->revoked = db_bool(res, 0, 1);
+	out->application_id = (int32_t)strtol(PQgetvalue(res, 0, 2), NULL, 10);
 	PQclear(res);
 	return DB_OK;
 }

@@ -11,6 +11,7 @@ emitter_open(enum emit_format format, struct buf *out)
 {
 	struct emitter *e = xmalloc(sizeof *e);
 
+	e->format = format;
 	if (format == EMIT_XML) {
 		e->ops = &xml_emitter_ops;
 		e->ctx = xml_emitter_new(out);

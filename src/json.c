@@ -102,6 +102,12 @@ json_value(yajl_gen g, yajl_val v, bool strings_only, int depth)
 }
 
 bool
+json_gen_value(yajl_gen g, yajl_val v)
+{
+	return json_value(g, v, false, 0);
+}
+
+bool
 json_value_text(yajl_val v, struct buf *out)
 {
 	struct json_emitter *j = json_emitter_new(out);
@@ -183,6 +189,58 @@ json_dictionary(void *ctx, const char *name, yajl_val object, bool strings_only)
 	return json_key(j, name) && json_value(j->gen, object, strings_only, 0);
 }
 
+static bool
+json_object_begin(void *ctx, const char *name)
+{
+	struct json_emitter *j = ctx;
+
+	return json_key(j, name) && yajl_gen_map_open(j->gen) == yajl_gen_status_ok;
+}
+
+static bool
+json_object_end(void *ctx, const char *name)
+{
+	struct json_emitter *j = ctx;
+
+	(void)name;
+	return yajl_gen_map_close(j->gen) == yajl_gen_status_ok;
+}
+
+static bool
+json_list_begin(void *ctx, const char *root)
+{
+	struct json_emitter *j = ctx;
+
+	(void)root;
+	return yajl_gen_array_open(j->gen) == yajl_gen_status_ok;
+}
+
+static bool
+json_list_end(void *ctx, const char *root)
+{
+	struct json_emitter *j = ctx;
+
+	(void)root;
+	return yajl_gen_array_close(j->gen) == yajl_gen_status_ok;
+}
+
+static bool
+json_document_null(void *ctx, const char *root)
+{
+	struct json_emitter *j = ctx;
+
+	(void)root;
+	return yajl_gen_null(j->gen) == yajl_gen_status_ok;
+}
+
+static bool
+json_document_string(void *ctx, const char *value)
+{
+	struct json_emitter *j = ctx;
+
+	return json_str(j->gen, value);
+}
+
 const struct emitter_ops json_emitter_ops = {
 	.begin = json_begin,
 	.end = json_end,
@@ -192,4 +250,10 @@ const struct emitter_ops json_emitter_ops = {
 	.boolean = json_boolean,
 	.string_list = json_string_list,
 	.dictionary = json_dictionary,
+	.object_begin = json_object_begin,
+	.object_end = json_object_end,
+	.list_begin = json_list_begin,
+	.list_end = json_list_end,
+	.document_null = json_document_null,
+	.document_string = json_document_string,
 };

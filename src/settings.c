@@ -13,7 +13,7 @@
 #include "auth.h"
 #include "xalloc.h"
 
-enum setting_kind { SETTING_STRING, SETTING_NUMBER, SETTING_MODE, SETTING_LOG_LEVEL };
+enum setting_kind { SETTING_STRING, SETTING_NUMBER, SETTING_MODE, SETTING_LOG_LEVEL, SETTING_BOOL };
 
 struct setting_def {
 	const char *key;
@@ -25,6 +25,7 @@ struct setting_def {
 
 #define STRING_SETTING(k) { #k, SETTING_STRING, offsetof(struct settings, k), 0, 0 }
 #define NUMBER_SETTING(k, lo, hi) { #k, SETTING_NUMBER, offsetof(struct settings, k), lo, hi }
+#define BOOL_SETTING(k) { #k, SETTING_BOOL, offsetof(struct settings, k), 0, 0 }
 
 static const struct setting_def setting_defs[] = {
 	STRING_SETTING(listen),
@@ -42,6 +43,11 @@ static const struct setting_def setting_defs[] = {
 	STRING_SETTING(installation),
 	STRING_SETTING(auth_schemes),
 	STRING_SETTING(session_cookie),
+	BOOL_SETTING(target_check),
+	NUMBER_SETTING(target_check_timeout_ms, 100, 60000),
+	NUMBER_SETTING(target_check_concurrency, 1, 256),
+	BOOL_SETTING(allow_http_targets),
+	BOOL_SETTING(allow_private_targets),
 };
 
 static void
@@ -129,6 +135,16 @@ settings_set(struct settings *s, const struct setting_def *def, const char *valu
 			return false;
 		}
 		*(long *)field = number;
+		return true;
+	case SETTING_BOOL:
+		if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0) {
+			*(bool *)field = true;
+		} else if (strcasecmp(value, "no") == 0 || strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0) {
+			*(bool *)field = false;
+		} else {
+			settings_error(err, errlen, "%s: invalid %s \"%s\": expected yes or no", origin, def->key, value);
+			return false;
+		}
 		return true;
 	case SETTING_LOG_LEVEL:
 		if (!settings_parse_log_level(value, &number)) {
@@ -245,6 +261,9 @@ settings_load(struct settings *s, const char *path, char *const *envp, char *err
 	s->password_hash_concurrency = 1;
 	s->max_failed_logins = 10;
 	s->log_level = LOG_LEVEL_INFO;
+	s->target_check = true;
+	s->target_check_timeout_ms = 5000;
+	s->target_check_concurrency = 2;
 
 	if (path != NULL && !settings_load_file(s, path, err, errlen))
 		goto fail;
@@ -274,6 +293,9 @@ settings_load(struct settings *s, const char *path, char *const *envp, char *err
 			goto fail;
 		}
 	}
+	if (s->target_check_timeout_ms >= s->shutdown_timeout_s * 1000)
+		log_warning("target_check_timeout_ms (%ld) is not shorter than shutdown_timeout_s: a stop may cut "
+		    "a target check short", s->target_check_timeout_ms);
 	if (s->database == NULL) {
 		settings_error(err, errlen, "database is not set: give a libpq connection string as "
 		    "\"database = ...\" in the configuration file or in WEBHOOKD_DATABASE");

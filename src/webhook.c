@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 void
@@ -14,6 +15,13 @@ webhook_init(struct webhook *w)
 	w->state = WEBHOOK_STATE_UNKNOWN;
 	w->registered = WEBHOOK_TIME_UNSET;
 	w->updated = WEBHOOK_TIME_UNSET;
+}
+
+static void
+webhook_associate_free(struct webhook_associate *a)
+{
+	free(a->name);
+	free(a->full_name);
 }
 
 void
@@ -28,7 +36,44 @@ webhook_free(struct webhook *w)
 	free(w->type);
 	free(w->headers_json);
 	free(w->properties_json);
+	webhook_associate_free(&w->registered_by);
+	webhook_associate_free(&w->updated_by);
 	webhook_init(w);
+}
+
+void
+webhook_list_free(struct webhook_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		webhook_free(&l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+void
+webhook_move(struct webhook *to, struct webhook *from)
+{
+	webhook_free(to);
+	*to = *from;
+	webhook_init(from);
+}
+
+bool
+webhook_state_parse(const char *text, enum webhook_state *out)
+{
+	static const enum webhook_state all[] = { WEBHOOK_STATE_UNKNOWN, WEBHOOK_STATE_ACTIVE,
+		WEBHOOK_STATE_STOPPED, WEBHOOK_STATE_TOO_MANY_ERRORS };
+
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+		char digit[2] = { (char)('0' + (int)all[i]), '\0' };
+
+		if (strcasecmp(text, webhook_state_name(all[i])) == 0 || strcmp(text, digit) == 0) {
+			*out = all[i];
+			return true;
+		}
+	}
+	return false;
 }
 
 const char *

@@ -18,6 +18,7 @@
 
 struct xml_emitter {
 	struct buf *out;
+	int depth;  /* open carriers: only the document's root carries the prologue and namespace */
 };
 
 void *
@@ -26,6 +27,7 @@ xml_emitter_new(struct buf *out)
 	struct xml_emitter *x = xmalloc(sizeof *x);
 
 	x->out = out;
+	x->depth = 0;
 	return x;
 }
 
@@ -127,14 +129,25 @@ xml_element(struct xml_emitter *x, const char *name, const char *text)
 	return true;
 }
 
+/* The document's root element: the prologue, the name, the namespaces, and what closes the tag. */
+static void
+xml_root(struct xml_emitter *x, const char *root, const char *attributes, const char *close)
+{
+	buf_append_str(x->out, "<?xml version=\"1.0\" encoding=\"utf-8\"?><");
+	buf_append_str(x->out, root);
+	buf_append_str(x->out, attributes);
+	buf_append_str(x->out, close);
+}
+
 static bool
 xml_begin(void *ctx, const char *root)
 {
 	struct xml_emitter *x = ctx;
 
-	buf_append_str(x->out, "<?xml version=\"1.0\" encoding=\"utf-8\"?><");
-	buf_append_str(x->out, root);
-	buf_append_str(x->out, " xmlns:i=\"" XML_NS_INSTANCE "\">");
+	if (x->depth++ == 0)
+		xml_root(x, root, " xmlns:i=\"" XML_NS_INSTANCE "\"", ">");
+	else
+		xml_open(x, root);
 	return true;
 }
 
@@ -143,6 +156,7 @@ xml_end(void *ctx, const char *root)
 {
 	struct xml_emitter *x = ctx;
 
+	x->depth--;
 	xml_close(x, root);
 	return true;
 }
@@ -238,6 +252,52 @@ xml_dictionary(void *ctx, const char *name, yajl_val object, bool strings_only)
 	return true;
 }
 
+static bool
+xml_object_begin(void *ctx, const char *name)
+{
+	xml_open(ctx, name);
+	return true;
+}
+
+static bool
+xml_object_end(void *ctx, const char *name)
+{
+	xml_close(ctx, name);
+	return true;
+}
+
+static bool
+xml_list_begin(void *ctx, const char *root)
+{
+	return xml_begin(ctx, root);
+}
+
+static bool
+xml_list_end(void *ctx, const char *root)
+{
+	return xml_end(ctx, root);
+}
+
+static bool
+xml_document_null(void *ctx, const char *root)
+{
+	xml_root(ctx, root, " i:nil=\"true\" xmlns:i=\"" XML_NS_INSTANCE "\"", "/>");
+	return true;
+}
+
+/* A bare string, as DataContractSerializer writes one. */
+static bool
+xml_document_string(void *ctx, const char *value)
+{
+	struct xml_emitter *x = ctx;
+
+	xml_root(x, "string", " xmlns=\"http://schemas.microsoft.com/2003/10/Serialization/\"", ">");
+	if (!xml_text(x, value))
+		return false;
+	xml_close(x, "string");
+	return true;
+}
+
 const struct emitter_ops xml_emitter_ops = {
 	.begin = xml_begin,
 	.end = xml_end,
@@ -247,4 +307,10 @@ const struct emitter_ops xml_emitter_ops = {
 	.boolean = xml_boolean,
 	.string_list = xml_string_list,
 	.dictionary = xml_dictionary,
+	.object_begin = xml_object_begin,
+	.object_end = xml_object_end,
+	.list_begin = xml_list_begin,
+	.list_end = xml_list_end,
+	.document_null = xml_document_null,
+	.document_string = xml_document_string,
 };

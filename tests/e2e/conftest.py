@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from e2e_support import REPO, destroy_stack, new_stack
+from receiver import Receiver
 
 
 def pytest_configure(config):
@@ -43,6 +44,30 @@ def stack():
         assert not leaked, "secrets reached the logs of the run: %s" % leaked
     finally:
         destroy_stack(s)
+
+
+@pytest.fixture(scope="session")
+def receiver_server():
+    rx = Receiver()
+    try:
+        yield rx
+    finally:
+        rx.close()
+
+
+@pytest.fixture
+def receiver(receiver_server):
+    """A webhook target on loopback that answers 200 unless told otherwise; empty for each test."""
+    receiver_server.clear()
+    yield receiver_server
+    receiver_server.clear()
+
+
+@pytest.fixture
+def webhooks(stack):
+    """Lets a test save webhooks; every webhook is gone afterwards."""
+    yield stack
+    stack.sql("DELETE FROM webhook")
 
 
 def secrets_in_logs(stack):

@@ -165,7 +165,7 @@ def test_too_deeply_nested_properties_is_a_serializer_error(defaults):
     assert r.status == 500
     assert r.headers["content-type"] == JSON_CT
     assert r.body == error_body("InternalServerError",
-                                "The stored webhook defaults cannot be represented in the requested format.",
+                                "The stored data cannot be represented in the requested format.",
                                 "webhookd/serializer")
 
 
@@ -236,13 +236,19 @@ def test_call_writes_nothing(stack, bearer):
     assert _write_counters(stack) == before_counts
 
 
-def test_daemon_role_can_only_read(stack):
+# The daemon's role reads every table and writes only the webhooks it stores (no TRUNCATE even there).
+WRITABLE_TABLES = {"webhook", "webhook_usage"}
+
+
+def test_daemon_role_writes_only_webhooks(stack):
     rows = stack.sql(
         "SELECT tablename, has_table_privilege('webhookd', 'public.' || quote_ident(tablename), 'SELECT'), "
-        "has_table_privilege('webhookd', 'public.' || quote_ident(tablename), 'INSERT, UPDATE, DELETE, TRUNCATE') "
+        "has_table_privilege('webhookd', 'public.' || quote_ident(tablename), 'INSERT, UPDATE, DELETE'), "
+        "has_table_privilege('webhookd', 'public.' || quote_ident(tablename), 'TRUNCATE') "
         "FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
-    assert {"associate", "webhook_default"} <= {r[0] for r in rows}
-    assert [r for r in rows if not (r[1] is True and r[2] is False)] == []
+    assert {"associate", "webhook_default"} | WRITABLE_TABLES <= {r[0] for r in rows}
+    assert [r for r in rows if r[1] is not True or r[3] is not False] == []
+    assert {r[0] for r in rows if r[2]} == WRITABLE_TABLES
 
 
 @pytest.mark.parametrize("statement", [

@@ -25,6 +25,10 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/Agents/Webhook/CreateDefaultWebhook", handler_a, 0 },
 	{ "GET", "/api/v1/Webhook/default", handler_b, 0 },
 	{ "POST", "/api/v1/Webhook/default", handler_a, 0 },
+	{ "GET", "/api/v1/Webhook/{id}", handler_b, 0 },
+	{ "PUT", "/api/v1/Webhook/{id}", handler_a, 0 },
+	{ "GET", "/api/v1/Webhook/{id}/LastError", handler_a, 0 },
+	{ "POST", "/api/v1/Webhook/{eventName}/{primaryKey}", handler_b, 0 },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -33,12 +37,13 @@ test_exact_match(void **state)
 {
 	const struct route *r;
 	char allow[ROUTE_ALLOW_SIZE];
+	struct route_params params;
 
 	(void)state;
-	assert_int_equal(router_match(routes, NROUTES, "POST", "/api/v1/Agents/Webhook/CreateDefaultWebhook", &r, allow),
+	assert_int_equal(router_match(routes, NROUTES, "POST", "/api/v1/Agents/Webhook/CreateDefaultWebhook", &r, &params, allow),
 	    ROUTE_FOUND);
 	assert_ptr_equal(r, &routes[0]);
-	assert_int_equal(router_match(routes, NROUTES, "GET", "/api/v1/Webhook/default", &r, allow), ROUTE_FOUND);
+	assert_int_equal(router_match(routes, NROUTES, "GET", "/api/v1/Webhook/default", &r, &params, allow), ROUTE_FOUND);
 	assert_ptr_equal(r->handler, handler_b);
 }
 
@@ -47,17 +52,18 @@ test_case_and_trailing_slash(void **state)
 {
 	const struct route *r;
 	char allow[ROUTE_ALLOW_SIZE];
+	struct route_params params;
 
 	(void)state;
-	assert_int_equal(router_match(routes, NROUTES, "POST", "/API/V1/agents/webhook/createdefaultwebhook", &r, allow),
+	assert_int_equal(router_match(routes, NROUTES, "POST", "/API/V1/agents/webhook/createdefaultwebhook", &r, &params, allow),
 	    ROUTE_FOUND);
-	assert_int_equal(router_match(routes, NROUTES, "POST", "/api/v1/Agents/Webhook/CreateDefaultWebhook/", &r, allow),
+	assert_int_equal(router_match(routes, NROUTES, "POST", "/api/v1/Agents/Webhook/CreateDefaultWebhook/", &r, &params, allow),
 	    ROUTE_FOUND);
-	assert_int_equal(router_match(routes, NROUTES, "POST", "/api/v1/Agents/Webhook/CreateDefaultWebhook//", &r, allow),
+	assert_int_equal(router_match(routes, NROUTES, "POST", "/api/v1/Agents/Webhook/CreateDefaultWebhook//", &r, &params, allow),
 	    ROUTE_NOT_FOUND);
-	assert_int_equal(router_match(routes, NROUTES, "POST", "/api/v1/Agents/Webhook/CreateDefaultWebhookX", &r, allow),
+	assert_int_equal(router_match(routes, NROUTES, "POST", "/api/v1/Agents/Webhook/CreateDefaultWebhookX", &r, &params, allow),
 	    ROUTE_NOT_FOUND);
-	assert_int_equal(router_match(routes, NROUTES, "POST", "/api/v1/Agents/Webhook/CreateDefaultWebhoo", &r, allow),
+	assert_int_equal(router_match(routes, NROUTES, "POST", "/api/v1/Agents/Webhook/CreateDefaultWebhoo", &r, &params, allow),
 	    ROUTE_NOT_FOUND);
 }
 
@@ -66,13 +72,14 @@ test_not_found(void **state)
 {
 	const struct route *r = routes;
 	char allow[ROUTE_ALLOW_SIZE];
+	struct route_params params;
 
 	(void)state;
-	assert_int_equal(router_match(routes, NROUTES, "POST", "/api/v1/Nope", &r, allow), ROUTE_NOT_FOUND);
+	assert_int_equal(router_match(routes, NROUTES, "POST", "/api/v1/Nope", &r, &params, allow), ROUTE_NOT_FOUND);
 	assert_null(r);
-	assert_int_equal(router_match(routes, NROUTES, "POST", "", &r, allow), ROUTE_NOT_FOUND);
-	assert_int_equal(router_match(routes, NROUTES, NULL, "/api/v1/Webhook/default", &r, allow), ROUTE_NOT_FOUND);
-	assert_int_equal(router_match(routes, NROUTES, "POST", NULL, &r, allow), ROUTE_NOT_FOUND);
+	assert_int_equal(router_match(routes, NROUTES, "POST", "", &r, &params, allow), ROUTE_NOT_FOUND);
+	assert_int_equal(router_match(routes, NROUTES, NULL, "/api/v1/Webhook/default", &r, &params, allow), ROUTE_NOT_FOUND);
+	assert_int_equal(router_match(routes, NROUTES, "POST", NULL, &r, &params, allow), ROUTE_NOT_FOUND);
 }
 
 static void
@@ -80,17 +87,57 @@ test_method_not_allowed(void **state)
 {
 	const struct route *r;
 	char allow[ROUTE_ALLOW_SIZE];
+	struct route_params params;
 
 	(void)state;
-	assert_int_equal(router_match(routes, NROUTES, "GET", "/api/v1/Agents/Webhook/CreateDefaultWebhook", &r, allow),
+	assert_int_equal(router_match(routes, NROUTES, "GET", "/api/v1/Agents/Webhook/CreateDefaultWebhook", &r, &params, allow),
 	    ROUTE_METHOD_NOT_ALLOWED);
 	assert_string_equal(allow, "POST");
-	assert_int_equal(router_match(routes, NROUTES, "DELETE", "/api/v1/webhook/default", &r, allow),
+	assert_int_equal(router_match(routes, NROUTES, "DELETE", "/api/v1/webhook/default", &r, &params, allow),
 	    ROUTE_METHOD_NOT_ALLOWED);
 	assert_string_equal(allow, "GET, POST");
 	/* Methods are case-sensitive. */
-	assert_int_equal(router_match(routes, NROUTES, "post", "/api/v1/Agents/Webhook/CreateDefaultWebhook", &r, allow),
+	assert_int_equal(router_match(routes, NROUTES, "post", "/api/v1/Agents/Webhook/CreateDefaultWebhook", &r, &params, allow),
 	    ROUTE_METHOD_NOT_ALLOWED);
+}
+
+/* {id} takes a decimal int32 only; other templates any one segment; captures come in order. */
+static void
+test_templates(void **state)
+{
+	const struct route *r;
+	char allow[ROUTE_ALLOW_SIZE];
+	struct route_params params;
+
+	(void)state;
+	assert_int_equal(router_match(routes, NROUTES, "GET", "/api/v1/webhook/42", &r, &params, allow), ROUTE_FOUND);
+	assert_ptr_equal(r, &routes[3]);
+	assert_int_equal(params.n, 1);
+	assert_int_equal(route_param_id(&params, 0), 42);
+	assert_int_equal(router_match(routes, NROUTES, "GET", "/api/v1/Webhook/2147483647/lasterror/", &r, &params,
+	    allow), ROUTE_FOUND);
+	assert_ptr_equal(r, &routes[5]);
+	assert_int_equal(route_param_id(&params, 0), INT32_MAX);
+	/* Literal routes win over templates: "default" is not an id anyway. */
+	assert_int_equal(router_match(routes, NROUTES, "GET", "/api/v1/Webhook/default", &r, &params, allow), ROUTE_FOUND);
+	assert_ptr_equal(r, &routes[1]);
+	assert_int_equal(params.n, 0);
+	assert_int_equal(router_match(routes, NROUTES, "GET", "/api/v1/Webhook/2147483648", &r, &params, allow),
+	    ROUTE_NOT_FOUND);
+	assert_int_equal(router_match(routes, NROUTES, "GET", "/api/v1/Webhook/-1", &r, &params, allow), ROUTE_NOT_FOUND);
+	assert_int_equal(router_match(routes, NROUTES, "GET", "/api/v1/Webhook/1x", &r, &params, allow), ROUTE_NOT_FOUND);
+	assert_int_equal(router_match(routes, NROUTES, "GET", "/api/v1/Webhook//", &r, &params, allow), ROUTE_NOT_FOUND);
+	assert_int_equal(router_match(routes, NROUTES, "POST", "/api/v1/Webhook/contact.created/7", &r, &params, allow),
+	    ROUTE_FOUND);
+	assert_int_equal(params.n, 2);
+	assert_string_equal(params.values[0], "contact.created");
+	assert_string_equal(params.values[1], "7");
+	/* A known path with another method: each method once in Allow. */
+	assert_int_equal(router_match(routes, NROUTES, "DELETE", "/api/v1/Webhook/5", &r, &params, allow),
+	    ROUTE_METHOD_NOT_ALLOWED);
+	assert_string_equal(allow, "GET, PUT");
+	assert_int_equal(router_match(routes, NROUTES, "GET", "/api/v1/Webhook/5/6/7", &r, &params, allow),
+	    ROUTE_NOT_FOUND);
 }
 
 int
@@ -101,6 +148,7 @@ main(void)
 		cmocka_unit_test(test_case_and_trailing_slash),
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_method_not_allowed),
+		cmocka_unit_test(test_templates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,52 @@
+/*
+ * The API surfaces, one file each: the agent methods (api_agent.c), the REST resource
+ * (api_rest.c) and monitoring (api_monitor.c). Each handler takes a struct call as its context;
+ * routes.c maps paths to them. No surface includes another: what they share is the webhook
+ * service (hooksvc.c) and the shared pieces below.
+ */
+#ifndef WEBHOOKD_API_H
+#define WEBHOOKD_API_H
+
+#include "call.h"
+#include "hooksvc.h"
+#include "router.h"
+
+/* The webhook service and the caller, for this request. */
+void api_service(struct call *call, struct hooksvc *svc, struct hooksvc_caller *caller);
+/* Replies for a service failure other than HOOKSVC_NOT_FOUND (whose answer differs by surface). */
+void api_service_error(struct call *call, enum hooksvc_result r, const char *message);
+/* CreateDefaultWebhook and GET /api/v1/Webhook/default: the defaults, translated. */
+void api_default_webhook(struct call *call);
+/* nameFilter, eventFilter and statusFilter from the query (names in any case); the strings
+ * point into storage. False after replying 400. */
+bool api_query_filter(struct call *call, struct db_webhook_filter *f, char (*storage)[512])
+	__attribute__((warn_unused_result));
+/* 200 with the webhooks the filter selects, translated. */
+void api_list(struct call *call, const struct db_webhook_filter *filter);
+/* 200 with a stored webhook, translated. */
+void api_reply_webhook(struct call *call, int status, struct webhook *hook);
+
+void api_agent_create_default_webhook(void *ctx, const struct request *req, struct response *resp);
+void api_agent_save_webhook(void *ctx, const struct request *req, struct response *resp);
+void api_agent_get_webhook(void *ctx, const struct request *req, struct response *resp);
+void api_agent_get_all_webhooks(void *ctx, const struct request *req, struct response *resp);
+void api_agent_delete_webhook(void *ctx, const struct request *req, struct response *resp);
+void api_agent_get_last_error(void *ctx, const struct request *req, struct response *resp);
+
+void api_rest_list(void *ctx, const struct request *req, struct response *resp);
+void api_rest_default(void *ctx, const struct request *req, struct response *resp);
+void api_rest_get(void *ctx, const struct request *req, struct response *resp);
+void api_rest_create(void *ctx, const struct request *req, struct response *resp);
+void api_rest_replace(void *ctx, const struct request *req, struct response *resp);
+void api_rest_patch(void *ctx, const struct request *req, struct response *resp);
+void api_rest_delete(void *ctx, const struct request *req, struct response *resp);
+void api_rest_last_error(void *ctx, const struct request *req, struct response *resp);
+
+void api_monitor_health(void *ctx, const struct request *req, struct response *resp);
+void api_monitor_metrics(void *ctx, const struct request *req, struct response *resp);
+
+/* The route table (routes.c). */
+extern const struct route api_routes[];
+extern const size_t api_nroutes;
+
+#endif

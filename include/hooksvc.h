@@ -1,0 +1,68 @@
+/*
+ * The webhook service: the one place that reads, saves, patches and deletes webhooks, for the
+ * agent methods and the REST resource alike. It checks TargetUrl (syntax, and the test event
+ * NetServer posts before it stores a new or changed target), keeps concurrent saves from losing
+ * an update, and scopes every call to what the caller may see.
+ */
+#ifndef WEBHOOKD_HOOKSVC_H
+#define WEBHOOKD_HOOKSVC_H
+
+#include <semaphore.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <yajl/yajl_tree.h>
+
+#include "db.h"
+#include "outbound.h"
+#include "webhook.h"
+
+#define HOOKSVC_MESSAGE_SIZE 640
+
+enum hooksvc_result {
+	HOOKSVC_OK,
+	HOOKSVC_NOT_FOUND,           /* no such webhook, or not the caller's */
+	HOOKSVC_INVALID,             /* 400: the message names the property and the rule */
+	HOOKSVC_TARGET_REFUSED,      /* 400: the target did not take the test event; the message says what it got */
+	HOOKSVC_CONFLICT,            /* 409: a JSON Patch test failed, or the webhook kept changing */
+	HOOKSVC_PRECONDITION_FAILED, /* 412: modified since If-Unmodified-Since */
+	HOOKSVC_BUSY,                /* 503: every target-check slot is taken */
+	HOOKSVC_DB_UNAVAILABLE,      /* 503 */
+	HOOKSVC_DB_FAILED,           /* 500 */
+};
+
+struct hooksvc_config {
+	bool check_targets;          /* post a test event before storing a new or changed TargetUrl */
+	struct outbound_policy policy;
+};
+
+struct hooksvc {
+	struct db *db;
+	const struct hooksvc_config *config;
+	const struct outbound *outbound;
+	sem_t *check_slots;          /* bounds concurrent target checks, so they never take every worker */
+};
+
+struct hooksvc_caller {
+	int32_t associate_id;
+	int32_t application_id;      /* 0: no SO-AppToken */
+};
+
+enum hooksvc_result hooksvc_get(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id,
+    struct webhook *out);
+enum hooksvc_result hooksvc_list(struct hooksvc *svc, const struct hooksvc_caller *caller,
+    const struct db_webhook_filter *filter, struct webhook_list *out);
+/* Creates (in->id 0) or replaces webhook in->id; *out is what was stored. unmodified_since_s is
+ * If-Unmodified-Since (INT64_MIN: none). */
+enum hooksvc_result hooksvc_save(struct hooksvc *svc, const struct hooksvc_caller *caller, const struct webhook *in,
+    int64_t unmodified_since_s, struct webhook *out, char msg[HOOKSVC_MESSAGE_SIZE]);
+/* Applies a JSON Patch (an array) or a merge patch (merge) to webhook id and saves the result,
+ * again from a fresh read when another save came in between. */
+enum hooksvc_result hooksvc_patch(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id,
+    yajl_val patch, bool merge, int64_t unmodified_since_s, struct webhook *out, char msg[HOOKSVC_MESSAGE_SIZE]);
+enum hooksvc_result hooksvc_delete(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id,
+    int64_t unmodified_since_s);
+/* The last error delivery recorded, "" when none; for the caller to free. */
+enum hooksvc_result hooksvc_last_error(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id,
+    char **out);
+
+#endif

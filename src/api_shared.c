@@ -1,0 +1,117 @@
+#include "config.h"
+
+#include "api.h"
+
+#include "body.h"
+#include "context.h"
+#include "hookparse.h"
+
+void
+api_service(struct call *call, struct hooksvc *svc, struct hooksvc_caller *caller)
+{
+	struct app *app = call->w->app;
+
+	svc->db = call->w->db;
+	svc->config = &call->w->config->hooks;
+	svc->outbound = app->outbound;
+	svc->check_slots = &app->check_slots;
+	caller->associate_id = call->associate_id;
+	caller->application_id = call->application_id;
+}
+
+void
+api_service_error(struct call *call, enum hooksvc_result r, const char *message)
+{
+	switch (r) {
+	case HOOKSVC_OK:
+	case HOOKSVC_NOT_FOUND:
+		break;
+	case HOOKSVC_INVALID:
+	case HOOKSVC_TARGET_REFUSED:
+		reply_error(call, 400, "BadRequest", message, "webhookd/webhook");
+		return;
+	case HOOKSVC_CONFLICT:
+		reply_error(call, 409, "Conflict", message, "webhookd/webhook");
+		return;
+	case HOOKSVC_PRECONDITION_FAILED:
+		reply_error(call, 412, "PreconditionFailed", message, "webhookd/webhook");
+		return;
+	case HOOKSVC_BUSY:
+		reply_busy(call, message, "webhookd/webhook", 1);
+		return;
+	case HOOKSVC_DB_UNAVAILABLE:
+		reply_db_error(call, DB_UNAVAILABLE);
+		return;
+	case HOOKSVC_DB_FAILED:
+		break;
+	}
+	reply_db_error(call, DB_FAILED);
+}
+
+void
+api_reply_webhook(struct call *call, int status, struct webhook *hook)
+{
+	context_translate_webhook(call, hook);
+	reply_carrier(call, status, reply_write_webhook, hook);
+}
+
+void
+api_default_webhook(struct call *call)
+{
+	struct webhook hook;
+
+	refdata_defaults(call->rd, &hook);
+	api_reply_webhook(call, 200, &hook);
+	webhook_free(&hook);
+}
+
+/* Filters from the query, for a call without a body. Values point into storage. */
+bool
+api_query_filter(struct call *call, struct db_webhook_filter *f, char (*storage)[512])
+{
+	char reason[HOOKPARSE_MESSAGE_SIZE];
+	enum webhook_state state;
+	bool found;
+
+	f->name = f->event = NULL;
+	f->state = -1;
+	if (!body_query_text(call, "NameFilter", storage[0], sizeof storage[0], &found))
+		return false;
+	if (found && storage[0][0] != '\0')
+		f->name = storage[0];
+	if (!body_query_text(call, "EventFilter", storage[1], sizeof storage[1], &found))
+		return false;
+	if (found && storage[1][0] != '\0')
+		f->event = storage[1];
+	if (!body_query_text(call, "StatusFilter", storage[2], sizeof storage[2], &found))
+		return false;
+	if (found && storage[2][0] != '\0') {
+		if (!hookparse_state_text("StatusFilter", storage[2], &state, reason)) {
+			reply_bad_request(call, reason);
+			return false;
+		}
+		f->state = state == WEBHOOK_STATE_UNKNOWN ? -1 : (int)state;
+	}
+	return true;
+}
+
+void
+api_list(struct call *call, const struct db_webhook_filter *filter)
+{
+	struct hooksvc_caller caller;
+	struct webhook_list list;
+	enum hooksvc_result r;
+	struct hooksvc svc;
+
+	api_service(call, &svc, &caller);
+	r = hooksvc_list(&svc, &caller, filter, &list);
+	if (r != HOOKSVC_OK) {
+		api_service_error(call, r, "");
+		return;
+	}
+	for (size_t i = 0; i < list.n; i++)
+		context_translate_webhook(call, &list.items[i]);
+	reply_carrier(call, 200, reply_write_webhook_list, &list);
+	webhook_list_free(&list);
+}
+

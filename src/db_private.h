@@ -1,0 +1,36 @@
+/* Shared by the modules of the database layer (db.c, db_webhook.c): the prepared statements and
+ * the primitives that run them. Nothing outside the layer includes it. */
+#ifndef WEBHOOKD_DB_PRIVATE_H
+#define WEBHOOKD_DB_PRIVATE_H
+
+#include <libpq-fe.h>
+
+#include "db.h"
+
+enum db_statement {
+	DB_STMT_ASSOCIATE_LOGIN,
+	DB_STMT_TOKEN_LOGIN,
+	DB_STMT_SESSION_LOGIN,
+	DB_STMT_APPLICATION_GRANT,
+	DB_STMT_REFERENCE_DATA,
+	DB_STMT_PING,
+	DB_STMT_WEBHOOK_GET,
+	DB_STMT_WEBHOOK_LIST,
+	DB_STMT_WEBHOOK_INSERT,
+	DB_STMT_WEBHOOK_UPDATE,
+	DB_STMT_WEBHOOK_DELETE,
+	DB_STMT_WEBHOOK_LAST_ERROR,
+	DB_STMT_COUNT
+};
+
+/* DB_OK with the result (for the caller to PQclear), or why not. */
+enum db_result db_query(struct db *db, enum db_statement stmt, const char *const *params, PGresult **out)
+	__attribute__((warn_unused_result));
+/* As db_query, DB_NOT_FOUND when the statement returns no row. */
+enum db_result db_query_row(struct db *db, enum db_statement stmt, const char *const *params, PGresult **res)
+	__attribute__((warn_unused_result));
+
+/* A boolean column: 't' or 'f'. */
+bool db_bool(const PGresult *res, int row, int col);
+
+#endif

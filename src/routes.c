@@ -1,0 +1,28 @@
+#include "config.h"
+
+#include "api.h"
+
+/* Every endpoint at a glance. Literal paths come before templates that could match them. */
+const struct route api_routes[] = {
+	/* The Webhook agent: every method is a POST. */
+	{ "POST", "/api/v1/Agents/Webhook/CreateDefaultWebhook", api_agent_create_default_webhook, ROUTE_AUTHENTICATED },
+	{ "POST", "/api/v1/Agents/Webhook/SaveWebhook", api_agent_save_webhook, ROUTE_AUTHENTICATED },
+	{ "POST", "/api/v1/Agents/Webhook/GetWebhook", api_agent_get_webhook, ROUTE_AUTHENTICATED },
+	{ "POST", "/api/v1/Agents/Webhook/GetAllWebhooks", api_agent_get_all_webhooks, ROUTE_AUTHENTICATED },
+	{ "POST", "/api/v1/Agents/Webhook/DeleteWebhook", api_agent_delete_webhook, ROUTE_AUTHENTICATED },
+	{ "POST", "/api/v1/Agents/Webhook/GetLastError", api_agent_get_last_error, ROUTE_AUTHENTICATED },
+	/* The REST resource over the same rows. */
+	{ "GET", "/api/v1/Webhook", api_rest_list, ROUTE_AUTHENTICATED },
+	{ "POST", "/api/v1/Webhook", api_rest_create, ROUTE_AUTHENTICATED },
+	{ "GET", "/api/v1/Webhook/default", api_rest_default, ROUTE_AUTHENTICATED },
+	{ "GET", "/api/v1/Webhook/{id}", api_rest_get, ROUTE_AUTHENTICATED },
+	{ "PUT", "/api/v1/Webhook/{id}", api_rest_replace, ROUTE_AUTHENTICATED },
+	{ "PATCH", "/api/v1/Webhook/{id}", api_rest_patch, ROUTE_AUTHENTICATED },
+	{ "DELETE", "/api/v1/Webhook/{id}", api_rest_delete, ROUTE_AUTHENTICATED },
+	{ "GET", "/api/v1/Webhook/{id}/LastError", api_rest_last_error, ROUTE_AUTHENTICATED },
+	/* Monitoring: nginx keeps these private. */
+	{ "GET", "/_webhookd/health", api_monitor_health, 0 },
+	{ "GET", "/_webhookd/metrics", api_monitor_metrics, 0 },
+};
+
+const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];
