@@ -40,21 +40,21 @@ static const struct {
 	bool write;  /* never retried: the first attempt may have committed before the connection broke */
 } db_statements[DB_STMT_COUNT] = {
 	[DB_STMT_ASSOCIATE_LOGIN] = { "associate_login",
-	    "SELECT associate_id, password_hash, deleted FROM associate WHERE lower(name) = lower($1)", 1 },
+	    "SELECT associate_id, password_hash, deleted FROM associate WHERE lower(name) = lower($1)", 1, false },
 	/* expires_us is microseconds since the epoch, for the credential cache. */
 	[DB_STMT_TOKEN_LOGIN] = { "token_login",
 	    "SELECT c.associate_id, a.deleted, c.expires_at <= now(), c.revoked_at IS NOT NULL, '', "
 	    "(extract(epoch FROM c.expires_at) * 1000000)::bigint "
 	    "FROM credential c JOIN associate a USING (associate_id) "
-	    "WHERE c.token_sha256 = decode($2, 'hex') AND c.scheme = $1", 2 },
+	    "WHERE c.token_sha256 = decode($2, 'hex') AND c.scheme = $1", 2, false },
 	[DB_STMT_SESSION_LOGIN] = { "session_login",
 	    "SELECT s.associate_id, a.deleted, s.expires_at <= now(), s.revoked_at IS NOT NULL, "
 	    "encode(s.xsrf_sha256, 'hex'), (extract(epoch FROM s.expires_at) * 1000000)::bigint "
 	    "FROM browser_session s JOIN associate a USING (associate_id) "
-	    "WHERE s.session_sha256 = decode($1, 'hex')", 1 },
+	    "WHERE s.session_sha256 = decode($1, 'hex')", 1, false },
 	[DB_STMT_APPLICATION_GRANT] = { "application_grant",
 	    "SELECT webhook_access, revoked_at IS NOT NULL, application_id FROM application "
-	    "WHERE token_sha256 = decode($1, 'hex')", 1 },
+	    "WHERE token_sha256 = decode($1, 'hex')", 1, false },
 	/* Everything refdata.c keeps in memory, as one JSON document in one round trip. */
 	[DB_STMT_REFERENCE_DATA] = { "reference_data",
 	    "SELECT json_build_object("
@@ -68,18 +68,18 @@ static const struct {
 	    "'cultures', (SELECT coalesce(json_agg(json_build_object('code', code, 'decimal', decimal_separator, "
 	    "'group', group_separator, 'date', date_pattern)), '[]') FROM culture), "
 	    "'timezones', (SELECT coalesce(json_agg(json_build_object('code', code, 'id', timezone_id, "
-	    "'iana', iana)), '[]') FROM timezone))::text", 0 },
-	[DB_STMT_PING] = { "ping", "SELECT 1", 0 },
+	    "'iana', iana)), '[]') FROM timezone))::text", 0, false },
+	[DB_STMT_PING] = { "ping", "SELECT 1", 0, false },
 	[DB_STMT_WEBHOOK_GET] = { "webhook_get",
 	    "SELECT " WEBHOOK_COLUMNS "FROM webhook w " WEBHOOK_JOINS
-	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2 },
+	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
 	/* The name matches case-insensitively, as on SQL Server's default collation; event names
 	 * are identifiers and match exactly, through the GIN index. */
 	[DB_STMT_WEBHOOK_LIST] = { "webhook_list",
 	    "SELECT " WEBHOOK_COLUMNS "FROM webhook w " WEBHOOK_JOINS
 	    "WHERE " WEBHOOK_VISIBLE(1) "AND ($2::text IS NULL OR lower(w.name) = lower($2)) "
 	    "AND ($3::text IS NULL OR w.events @> ARRAY[$3::text]) AND ($4::smallint IS NULL OR w.state = $4) "
-	    "ORDER BY w.webhook_id", 4 },
+	    "ORDER BY w.webhook_id", 4, false },
 	[DB_STMT_WEBHOOK_INSERT] = { "webhook_insert",
 	    "WITH w AS (INSERT INTO webhook (name, events, target_url, secret, state, type, headers, properties, "
 	    "registered_associate_id, updated_associate_id, application_id) "
@@ -99,7 +99,7 @@ static const struct {
 	    "RETURNING w.webhook_id", 3, true },
 	[DB_STMT_WEBHOOK_LAST_ERROR] = { "webhook_last_error",
 	    "SELECT coalesce(u.last_error, '') FROM webhook w LEFT JOIN webhook_usage u USING (webhook_id) "
-	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2 },
+	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
 };
 
 struct db *
