@@ -26,12 +26,25 @@ void api_list(struct call *call, const struct db_webhook_filter *filter);
 /* 200 with a stored webhook, translated. */
 void api_reply_webhook(struct call *call, int status, struct webhook *hook);
 
+/* TestWebhook: a test event to hook (saved or not) and the WebhookResult, 200 even when the
+ * target refuses (Success false). */
+struct api_test_result {
+	bool success;
+	const char *message;
+};
+void api_test_webhook(struct call *call, const struct webhook *hook);
+bool api_write_test_result(struct emitter *e, const void *result, const struct carrier_options *opt);
+/* SignalEvent: queues the event and answers 204 before anything is delivered. */
+void api_signal(struct call *call, const char *event, int32_t primary_key, const char *data_json);
+
 void api_agent_create_default_webhook(void *ctx, const struct request *req, struct response *resp);
 void api_agent_save_webhook(void *ctx, const struct request *req, struct response *resp);
 void api_agent_get_webhook(void *ctx, const struct request *req, struct response *resp);
 void api_agent_get_all_webhooks(void *ctx, const struct request *req, struct response *resp);
 void api_agent_delete_webhook(void *ctx, const struct request *req, struct response *resp);
 void api_agent_get_last_error(void *ctx, const struct request *req, struct response *resp);
+void api_agent_test_webhook(void *ctx, const struct request *req, struct response *resp);
+void api_agent_signal_event(void *ctx, const struct request *req, struct response *resp);
 
 void api_rest_list(void *ctx, const struct request *req, struct response *resp);
 void api_rest_default(void *ctx, const struct request *req, struct response *resp);
@@ -41,6 +54,8 @@ void api_rest_replace(void *ctx, const struct request *req, struct response *res
 void api_rest_patch(void *ctx, const struct request *req, struct response *resp);
 void api_rest_delete(void *ctx, const struct request *req, struct response *resp);
 void api_rest_last_error(void *ctx, const struct request *req, struct response *resp);
+void api_rest_test(void *ctx, const struct request *req, struct response *resp);
+void api_rest_signal(void *ctx, const struct request *req, struct response *resp);
 
 void api_monitor_health(void *ctx, const struct request *req, struct response *resp);
 void api_monitor_metrics(void *ctx, const struct request *req, struct response *resp);

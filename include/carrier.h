@@ -22,6 +22,10 @@ bool carrier_write_webhook(struct emitter *e, const struct webhook *w, const str
 bool carrier_write_webhook_list(struct emitter *e, const struct webhook *hooks, size_t n,
     const struct carrier_options *opt) __attribute__((warn_unused_result));
 
+/* WebhookResult (TestWebhook): Success, Message, then its Carrier base (first in XML). */
+bool carrier_write_webhook_result(struct emitter *e, bool success, const char *message)
+	__attribute__((warn_unused_result));
+
 /* NetServer's REST error shape: Error, ErrorType, ErrorMessage, ErrorSource. */
 bool carrier_write_error(struct emitter *e, const char *type, const char *message, const char *source)
 	__attribute__((warn_unused_result));

@@ -94,6 +94,10 @@ enum db_result db_webhook_delete(struct db *db, const struct db_webhook_scope *s
 /* The last error delivery recorded ("" when none), for the caller to free. */
 enum db_result db_webhook_last_error(struct db *db, const struct db_webhook_scope *scope, int32_t id, char **out);
 
+/* webhook_signal(): one delivery per subscribed Active webhook, in one statement. */
+enum db_result db_webhook_signal(struct db *db, const char *event, int32_t primary_key, const char *data_json,
+    int32_t changed_by);
+
 /* True when the connection is to a primary: only then may what it reads be cached, as a standby
  * may not have replayed a change the feed already announced. */
 bool db_is_primary(const struct db *db);

@@ -46,6 +46,17 @@ bool hookparse_id_text(const char *property, const char *text, int32_t *out, cha
 bool hookparse_id_value(const char *property, yajl_val v, int32_t *out, char msg[HOOKPARSE_MESSAGE_SIZE])
 	__attribute__((warn_unused_result));
 
+/* SignalEvent's {EventName, PrimaryKey, Data}. *event points into body; *data_json (an object's
+ * compact text, or NULL) is the caller's to free. */
+bool hookparse_signal(yajl_val body, const char **event, int32_t *primary_key, char **data_json,
+    char msg[HOOKPARSE_MESSAGE_SIZE]) __attribute__((warn_unused_result));
+/* An event name (SignalEvent's, in a path): the rule of Events' names. */
+bool hookparse_event_name(const char *property, const char *name, char msg[HOOKPARSE_MESSAGE_SIZE])
+	__attribute__((warn_unused_result));
+/* Data of an event: an object (its compact text, for the caller to free, at most 16 KiB) or
+ * null/absent (NULL). */
+bool hookparse_data(yajl_val v, char **data_json, char msg[HOOKPARSE_MESSAGE_SIZE]) __attribute__((warn_unused_result));
+
 /* The member of an object named name in any case; false (with msg) when two members match. */
 bool hookparse_member(yajl_val object, const char *name, yajl_val *out, char msg[HOOKPARSE_MESSAGE_SIZE])
 	__attribute__((warn_unused_result));

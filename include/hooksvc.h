@@ -61,6 +61,15 @@ enum hooksvc_result hooksvc_patch(struct hooksvc *svc, const struct hooksvc_call
     yajl_val patch, bool merge, int64_t unmodified_since_s, struct webhook *out, char msg[HOOKSVC_MESSAGE_SIZE]);
 enum hooksvc_result hooksvc_delete(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id,
     int64_t unmodified_since_s);
+/* Posts a signed `test` event (X-Hook-Test: true) to hook's TargetUrl, saved or not: res holds
+ * the answer, or status 0 and the error. HOOKSVC_INVALID for a TargetUrl that is not one, BUSY
+ * when every slot is taken. */
+enum hooksvc_result hooksvc_send_test(struct hooksvc *svc, const struct hooksvc_caller *caller,
+    const struct webhook *hook, struct outbound_result *res, char msg[HOOKSVC_MESSAGE_SIZE]);
+/* Queues event for every Active webhook subscribed to it (webhook_signal in the database);
+ * data_json is a JSON object or NULL. Returns before anything is delivered. */
+enum hooksvc_result hooksvc_signal(struct hooksvc *svc, const struct hooksvc_caller *caller, const char *event,
+    int32_t primary_key, const char *data_json);
 /* The last error delivery recorded, "" when none; for the caller to free. */
 enum hooksvc_result hooksvc_last_error(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id,
     char **out);

@@ -22,9 +22,9 @@ LANGUAGE sql IMMUTABLE STRICT AS $$
            SELECT 1 FROM json_each_text(headers) AS h
            WHERE h.key !~ '^[!#$%&''*+.^_`|~0-9A-Za-z-]{1,100}$'
               OR h.value ~ '[\x01-\x08\x0a-\x1f\x7f]' OR length(h.value) > 4000
-              OR lower(h.key) IN ('content-type', 'content-length', 'host', 'user-agent', 'connection',
-                                  'transfer-encoding', 'expect', 'te', 'upgrade', 'keep-alive', 'x-hook-test')
-              OR lower(h.key) LIKE 'x-superoffice-%' OR lower(h.key) LIKE 'webhook-%'
+              OR lower(h.key) IN ('host', 'user-agent', 'connection', 'transfer-encoding', 'expect', 'te',
+                                  'upgrade', 'keep-alive', 'x-hook-test')
+              OR lower(h.key) LIKE 'content-%' OR lower(h.key) LIKE 'x-superoffice-%' OR lower(h.key) LIKE 'webhook-%'
               OR lower(h.key) LIKE 'proxy-%')
 $$;
 

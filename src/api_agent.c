@@ -178,3 +178,57 @@ api_agent_get_last_error(void *ctx, const struct request *req, struct response *
 		api_service_error(call, r, "");
 	free(text);
 }
+
+/* {"Webhook": {...}}: the definition to test, saved or not. */
+void
+api_agent_test_webhook(void *ctx, const struct request *req, struct response *resp)
+{
+	struct call *call = ctx;
+	char reason[HOOKPARSE_MESSAGE_SIZE];
+	enum body_media media;
+	struct webhook hook;
+	yajl_val body, inner = NULL;
+
+	(void)req;
+	(void)resp;
+	if (!body_json(call, &body, &media))
+		return;
+	if (body == NULL || !YAJL_IS_OBJECT(body)) {
+		reply_bad_request(call, "The body must be {\"Webhook\": {...}}, the webhook to test.");
+	} else if (!hookparse_member(body, "Webhook", &inner, reason)) {
+		reply_bad_request(call, reason);
+	} else if (inner == NULL || !YAJL_IS_OBJECT(inner)) {
+		reply_bad_request(call, "Webhook is required: the webhook to test, as an object.");
+	} else if (!hookparse_webhook(inner, &hook, reason)) {
+		reply_bad_request(call, reason);
+	} else {
+		api_test_webhook(call, &hook);
+		webhook_free(&hook);
+	}
+	yajl_tree_free(body);
+}
+
+void
+api_agent_signal_event(void *ctx, const struct request *req, struct response *resp)
+{
+	struct call *call = ctx;
+	char reason[HOOKPARSE_MESSAGE_SIZE];
+	enum body_media media;
+	const char *event;
+	char *data = NULL;
+	int32_t pk;
+	yajl_val body;
+
+	(void)req;
+	(void)resp;
+	if (!body_json(call, &body, &media))
+		return;
+	if (body == NULL)
+		reply_bad_request(call, "The body must be {EventName, PrimaryKey, Data}.");
+	else if (!hookparse_signal(body, &event, &pk, &data, reason))
+		reply_bad_request(call, reason);
+	else
+		api_signal(call, event, pk, data);
+	free(data);
+	yajl_tree_free(body);
+}

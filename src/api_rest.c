@@ -2,6 +2,7 @@
 
 #include "api.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -276,4 +277,56 @@ api_rest_last_error(void *ctx, const struct request *req, struct response *resp)
 	else
 		api_service_error(call, r, "");
 	free(text);
+}
+
+/* POST /api/v1/Webhook/Test: the bare Webhook. */
+void
+api_rest_test(void *ctx, const struct request *req, struct response *resp)
+{
+	struct call *call = ctx;
+	struct webhook hook;
+
+	(void)req;
+	(void)resp;
+	if (!api_rest_webhook_body(call, &hook))
+		return;
+	api_test_webhook(call, &hook);
+	webhook_free(&hook);
+}
+
+/* POST /api/v1/Webhook/{eventName}/{primaryKey}: the body is the event's Data. */
+void
+api_rest_signal(void *ctx, const struct request *req, struct response *resp)
+{
+	struct call *call = ctx;
+	const char *event = call->params.values[0];
+	char reason[HOOKPARSE_MESSAGE_SIZE];
+	enum body_media media;
+	int32_t pk;
+	char *data = NULL;
+	yajl_val body;
+	char *end;
+	long v;
+
+	(void)req;
+	(void)resp;
+	if (!hookparse_event_name("The event name", event, reason)) {
+		reply_bad_request(call, reason);
+		return;
+	}
+	errno = 0;
+	v = strtol(call->params.values[1], &end, 10);
+	if (errno != 0 || *end != '\0' || end == call->params.values[1] || v < INT32_MIN || v > INT32_MAX) {
+		reply_bad_request(call, "The primary key in the path must be a 32-bit integer.");
+		return;
+	}
+	pk = (int32_t)v;
+	if (!body_json(call, &body, &media))
+		return;
+	if (hookparse_data(body, &data, reason))
+		api_signal(call, event, pk, data);
+	else
+		reply_bad_request(call, reason);
+	free(data);
+	yajl_tree_free(body);
 }

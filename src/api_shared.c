@@ -4,6 +4,7 @@
 
 #include "body.h"
 #include "context.h"
+#include "excerpt.h"
 #include "hookparse.h"
 
 void
@@ -115,3 +116,55 @@ api_list(struct call *call, const struct db_webhook_filter *filter)
 	webhook_list_free(&list);
 }
 
+
+void
+api_test_webhook(struct call *call, const struct webhook *hook)
+{
+	char message[HOOKSVC_MESSAGE_SIZE];
+	struct hooksvc_caller caller;
+	struct outbound_result res;
+	enum hooksvc_result r;
+	struct hooksvc svc;
+	struct buf text;
+
+	api_service(call, &svc, &caller);
+	outbound_result_init(&res);
+	r = hooksvc_send_test(&svc, &caller, hook, &res, message);
+	if (r != HOOKSVC_OK) {
+		api_service_error(call, r, message);
+	} else {
+		struct api_test_result result = { .success = res.status >= 200 && res.status <= 299 };
+
+		/* What the target said, or why it said nothing, never the secret. */
+		buf_init(&text);
+		excerpt_of_result(&res, hook->secret, EXCERPT_MAX, &text);
+		result.message = text.data;
+		reply_carrier(call, 200, api_write_test_result, &result);
+		buf_free(&text);
+	}
+	outbound_result_free(&res);
+}
+
+bool
+api_write_test_result(struct emitter *e, const void *result, const struct carrier_options *opt)
+{
+	const struct api_test_result *r = result;
+
+	(void)opt;
+	return carrier_write_webhook_result(e, r->success, r->message);
+}
+
+void
+api_signal(struct call *call, const char *event, int32_t primary_key, const char *data_json)
+{
+	struct hooksvc_caller caller;
+	enum hooksvc_result r;
+	struct hooksvc svc;
+
+	api_service(call, &svc, &caller);
+	r = hooksvc_signal(&svc, &caller, event, primary_key, data_json);
+	if (r == HOOKSVC_OK)
+		reply_no_content(call);
+	else
+		api_service_error(call, r, "");
+}

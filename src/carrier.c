@@ -113,6 +113,17 @@ carrier_write_webhook_list(struct emitter *e, const struct webhook *hooks, size_
 }
 
 bool
+carrier_write_webhook_result(struct emitter *e, bool success, const char *message)
+{
+	return e->ops->begin(e->ctx, "WebhookResult") &&
+	    (e->format != EMIT_XML || carrier_base(e)) &&
+	    e->ops->boolean(e->ctx, "Success", success) &&
+	    carrier_string(e, "Message", message) &&
+	    (e->format == EMIT_XML || carrier_base(e)) &&
+	    e->ops->end(e->ctx, "WebhookResult");
+}
+
+bool
 carrier_write_error(struct emitter *e, const char *type, const char *message, const char *source)
 {
 	return e->ops->begin(e->ctx, "ErrorResponse") &&

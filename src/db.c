@@ -100,6 +100,8 @@ static const struct {
 	[DB_STMT_WEBHOOK_LAST_ERROR] = { "webhook_last_error",
 	    "SELECT coalesce(u.last_error, '') FROM webhook w LEFT JOIN webhook_usage u USING (webhook_id) "
 	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
+	[DB_STMT_WEBHOOK_SIGNAL] = { "webhook_signal",
+	    "SELECT webhook_signal($1, $2, $3::jsonb, $4)", 4, true },
 };
 
 struct db *

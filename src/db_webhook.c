@@ -223,3 +223,17 @@ db_webhook_last_error(struct db *db, const struct db_webhook_scope *scope, int32
 	PQclear(res);
 	return DB_OK;
 }
+
+enum db_result
+db_webhook_signal(struct db *db, const char *event, int32_t primary_key, const char *data_json, int32_t changed_by)
+{
+	char pkt[DB_INT_TEXT_SIZE], byt[DB_INT_TEXT_SIZE];
+	const char *params[4] = { event, db_int_param(primary_key, true, pkt), data_json,
+		db_int_param(changed_by, true, byt) };
+	PGresult *res;
+	enum db_result r = db_query(db, DB_STMT_WEBHOOK_SIGNAL, params, &res);
+
+	if (r == DB_OK)
+		PQclear(res);
+	return r;
+}

@@ -120,15 +120,58 @@ hookparse_state(yajl_val body, enum webhook_state *out, char msg[HOOKPARSE_MESSA
 	return hookparse_fail(msg, "State must be Unknown, Active, Stopped or TooManyErrors (or 0 to 3).");
 }
 
+/* The code point of the valid UTF-8 sequence at p (yajl has validated it), and its length. */
+static uint32_t
+hookparse_code_point(const unsigned char *p, size_t *len)
+{
+	if (p[0] < 0x80) {
+		*len = 1;
+		return p[0];
+	}
+	if ((p[0] & 0xe0) == 0xc0) {
+		*len = 2;
+		return (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+	}
+	if ((p[0] & 0xf0) == 0xe0) {
+		*len = 3;
+		return (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+	}
+	*len = 4;
+	return (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 | (uint32_t)(p[2] & 0x3f) << 6 |
+	    (p[3] & 0x3f);
+}
+
+/* White space and control characters of Unicode, not only ASCII's: the schema's \s and
+ * [:cntrl:] know them too, and a name with U+2028 in it is no identifier. */
+static bool
+hookparse_space_or_control(uint32_t c)
+{
+	return c <= 0x20 || (c >= 0x7f && c <= 0xa0) || c == 0x1680 || (c >= 0x2000 && c <= 0x200b) ||
+	    c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000 || c == 0xfeff;
+}
+
 static bool
 hookparse_event_name_valid(const char *name)
 {
-	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++) {
-		/* ASCII white space and controls, DEL, and the comma that separates stored names. */
-		if (*p <= 0x20 || *p == 0x7f || *p == ',')
+	size_t len;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p += len) {
+		uint32_t c = hookparse_code_point(p, &len);
+
+		/* And the comma that separates stored names. */
+		if (hookparse_space_or_control(c) || c == ',')
 			return false;
 	}
 	return *name != '\0' && strlen(name) <= HOOKPARSE_EVENT_MAX;
+}
+
+bool
+hookparse_event_name(const char *property, const char *name, char msg[HOOKPARSE_MESSAGE_SIZE])
+{
+	if (!hookparse_event_name_valid(name))
+		return hookparse_fail(msg, "%s must be 1 to %d bytes without white space, control characters or commas.",
+		    property, HOOKPARSE_EVENT_MAX);
+	return true;
 }
 
 /* Events: 1 to 100 names, duplicates dropped (the first one stays). */
@@ -184,9 +227,11 @@ hookparse_type(yajl_val body, struct webhook *out, char msg[HOOKPARSE_MESSAGE_SI
 static bool
 hookparse_header_reserved(const char *name)
 {
-	static const char *const exact[] = { "Content-Type", "Content-Length", "Host", "User-Agent", "Connection",
-		"Transfer-Encoding", "Expect", "TE", "Upgrade", "Keep-Alive", "X-Hook-Test" };
-	static const char *const prefixes[] = { "X-SuperOffice-", "webhook-", "Proxy-" };
+	static const char *const exact[] = { "Host", "User-Agent", "Connection", "Transfer-Encoding", "Expect", "TE",
+		"Upgrade", "Keep-Alive", "X-Hook-Test" };
+	/* Content-* describes the body the delivery writes (Content-Encoding would make the target
+	 * decode JSON as gzip). */
+	static const char *const prefixes[] = { "Content-", "X-SuperOffice-", "webhook-", "Proxy-" };
 
 	for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++) {
 		if (strcasecmp(name, exact[i]) == 0)
@@ -375,7 +420,9 @@ hookparse_filter(yajl_val body, struct db_webhook_filter *out, char msg[HOOKPARS
 	    !hookparse_filter_string(body, "EventFilter", &out->event, msg) ||
 	    !hookparse_member(body, "StatusFilter", &v, msg))
 		return false;
-	if (v != NULL && YAJL_IS_STRING(v) && !hookparse_state_text("StatusFilter", v->u.string, &state, msg))
+	/* "" is no filter, as for the other two. */
+	if (v != NULL && YAJL_IS_STRING(v) && *v->u.string != '\0' &&
+	    !hookparse_state_text("StatusFilter", v->u.string, &state, msg))
 		return false;
 	if (v != NULL && YAJL_IS_INTEGER(v)) {
 		if (YAJL_GET_INTEGER(v) < 0 || YAJL_GET_INTEGER(v) > 3)
@@ -385,5 +432,51 @@ hookparse_filter(yajl_val body, struct db_webhook_filter *out, char msg[HOOKPARS
 		return hookparse_fail(msg, "StatusFilter must be Unknown, Active, Stopped or TooManyErrors (or 0 to 3).");
 	}
 	out->state = state == WEBHOOK_STATE_UNKNOWN ? -1 : (int)state;
+	return true;
+}
+
+bool
+hookparse_data(yajl_val v, char **data_json, char msg[HOOKPARSE_MESSAGE_SIZE])
+{
+	*data_json = NULL;
+	if (v == NULL || YAJL_IS_NULL(v))
+		return true;
+	if (!YAJL_IS_OBJECT(v))
+		return hookparse_fail(msg, "Data must be an object of field names and values, or null.");
+	*data_json = hookparse_json_text(v);
+	if (*data_json == NULL || strlen(*data_json) > HOOKPARSE_PROPERTIES_MAX) {
+		free(*data_json);
+		*data_json = NULL;
+		return hookparse_fail(msg, "Data must be at most %d bytes as compact JSON.", HOOKPARSE_PROPERTIES_MAX);
+	}
+	return true;
+}
+
+bool
+hookparse_signal(yajl_val body, const char **event, int32_t *primary_key, char **data_json,
+    char msg[HOOKPARSE_MESSAGE_SIZE])
+{
+	yajl_val name, pk, data;
+
+	*event = NULL;
+	*primary_key = 0;
+	*data_json = NULL;
+	if (!YAJL_IS_OBJECT(body))
+		return hookparse_fail(msg, "The body must be a JSON object: {EventName, PrimaryKey, Data}.");
+	if (!hookparse_member(body, "EventName", &name, msg) || !hookparse_member(body, "PrimaryKey", &pk, msg) ||
+	    !hookparse_member(body, "Data", &data, msg))
+		return false;
+	if (name == NULL || !YAJL_IS_STRING(name))
+		return hookparse_fail(msg, "EventName is required: a string such as \"contact.created\".");
+	if (!hookparse_event_name("EventName", name->u.string, msg))
+		return false;
+	if (pk != NULL && !YAJL_IS_NULL(pk)) {
+		if (!YAJL_IS_INTEGER(pk) || YAJL_GET_INTEGER(pk) < INT32_MIN || YAJL_GET_INTEGER(pk) > INT32_MAX)
+			return hookparse_fail(msg, "PrimaryKey must be a 32-bit integer.");
+		*primary_key = (int32_t)YAJL_GET_INTEGER(pk);
+	}
+	if (!hookparse_data(data, data_json, msg))
+		return false;
+	*event = name->u.string;
 	return true;
 }

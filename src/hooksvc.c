@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sodium.h>
 
 #include "carrier.h"
 #include "emit.h"
@@ -18,8 +19,10 @@
 #include "payload.h"
 #include "xalloc.h"
 
-/* A patch retried this often, each time over a fresh read, gives up: the webhook keeps changing. */
-#define HOOKSVC_PATCH_ATTEMPTS 5
+/* A patch retried this often, each time over a fresh read, gives up: the webhook keeps changing.
+ * Each lost race means another patch won, so with a jittered pause between tries every one of
+ * a burst of concurrent patches gets through. */
+#define HOOKSVC_PATCH_ATTEMPTS 64
 
 static enum hooksvc_result
 hooksvc_fail(char msg[HOOKSVC_MESSAGE_SIZE], enum hooksvc_result r, const char *fmt, ...)
@@ -109,33 +112,28 @@ hooksvc_custom_headers(yajl_val headers, struct outbound_header *out, size_t cap
 	return n;
 }
 
-/*
- * NetServer's check before it stores a target: a `test` event, signed as deliveries are, and the
- * webhook is stored only when the target answers 2xx. The slots bound how many workers may wait
- * on targets at once; the rest answer 503 at once rather than queue behind a slow target.
- */
-static enum hooksvc_result
-hooksvc_check_target(struct hooksvc *svc, const struct hooksvc_caller *caller, const struct webhook *hook,
-    char msg[HOOKSVC_MESSAGE_SIZE])
+enum hooksvc_result
+hooksvc_send_test(struct hooksvc *svc, const struct hooksvc_caller *caller, const struct webhook *hook,
+    struct outbound_result *res, char msg[HOOKSVC_MESSAGE_SIZE])
 {
 	struct outbound_header headers[8 + HOOKPARSE_HEADERS_MAX];
 	struct payload_event ev = { .event = "test", .primary_key = 0, .entity = "test",
 		.context_identifier = "Default", .changed_by = caller->associate_id };
-	char signature[PAYLOAD_SIGNATURE_SIZE], status[128], err[64];
-	struct outbound_result res;
-	enum hooksvc_result r;
+	char signature[PAYLOAD_SIGNATURE_SIZE], err[64];
+	enum hooksvc_result r = HOOKSVC_OK;
 	yajl_val custom = NULL;
 	struct buf body;
 	size_t n = 0;
 
-	if (!svc->config->check_targets)
-		return HOOKSVC_OK;
+	if (!svc->outbound->url_check(hook->target_url, svc->config->policy.allow_http, msg, HOOKSVC_MESSAGE_SIZE))
+		return HOOKSVC_INVALID;
+	/* The slots bound how many workers may wait on targets at once; the rest answer 503 at
+	 * once rather than queue behind a slow target. */
 	if (sem_trywait(svc->check_slots) != 0)
 		return hooksvc_fail(msg, HOOKSVC_BUSY, "Every target check slot is busy; try again shortly.");
 	payload_new_event_id(ev.event_id);
 	ev.timestamp_us = hooksvc_now_us();
 	buf_init(&body);
-	outbound_result_init(&res);
 	if (!payload_body(&ev, hook, &body)) {
 		r = hooksvc_fail(msg, HOOKSVC_DB_FAILED, "The test event cannot be written.");
 		goto out;
@@ -151,21 +149,36 @@ hooksvc_check_target(struct hooksvc *svc, const struct hooksvc_caller *caller, c
 	if (hook->headers_json != NULL)
 		custom = yajl_tree_parse(hook->headers_json, err, sizeof err);
 	n += hooksvc_custom_headers(custom, headers + n, sizeof headers / sizeof headers[0] - n);
-	if (!svc->outbound->post(&svc->config->policy, hook->target_url, headers, n, body.data, body.len, &res) ||
-	    res.status == 0) {
+	if (!svc->outbound->post(&svc->config->policy, hook->target_url, headers, n, body.data, body.len, res))
+		res->status = 0;
+out:
+	yajl_tree_free(custom);
+	buf_free(&body);
+	sem_post(svc->check_slots);
+	return r;
+}
+
+/* NetServer's check before it stores a target: the test event, and only a 2xx lets it in. */
+static enum hooksvc_result
+hooksvc_check_target(struct hooksvc *svc, const struct hooksvc_caller *caller, const struct webhook *hook,
+    char msg[HOOKSVC_MESSAGE_SIZE])
+{
+	struct outbound_result res;
+	enum hooksvc_result r;
+	char status[128];
+
+	if (!svc->config->check_targets)
+		return HOOKSVC_OK;
+	outbound_result_init(&res);
+	r = hooksvc_send_test(svc, caller, hook, &res, msg);
+	if (r == HOOKSVC_OK && res.status == 0) {
 		r = hooksvc_fail(msg, HOOKSVC_TARGET_REFUSED, "TargetUrl did not take the test event: %s.", res.error);
-	} else if (res.status < 200 || res.status > 299) {
+	} else if (r == HOOKSVC_OK && (res.status < 200 || res.status > 299)) {
 		hooksvc_status_line(&res, status, sizeof status);
 		r = hooksvc_fail(msg, HOOKSVC_TARGET_REFUSED, "TargetUrl did not take the test event: it answered "
 		    "\"%s\" (a webhook target must answer 2xx).", status);
-	} else {
-		r = HOOKSVC_OK;
 	}
-out:
-	yajl_tree_free(custom);
 	outbound_result_free(&res);
-	buf_free(&body);
-	sem_post(svc->check_slots);
 	return r;
 }
 
@@ -196,6 +209,10 @@ hooksvc_store(struct hooksvc *svc, const struct hooksvc_caller *caller, const st
 
 	if (!svc->outbound->url_check(in->target_url, svc->config->policy.allow_http, msg, HOOKSVC_MESSAGE_SIZE))
 		return HOOKSVC_INVALID;
+	/* A write the guard will refuse posts nothing: the guarded UPDATE still decides, this only
+	 * spares the target a test event for a save that cannot happen. */
+	if (current != NULL && unmodified_since_s != INT64_MIN && current->updated / 1000000 > unmodified_since_s)
+		return hooksvc_explain_miss(svc, caller, in->id, msg);
 	if (current == NULL || strcmp(current->target_url, in->target_url) != 0) {
 		r = hooksvc_check_target(svc, caller, in, msg);
 		if (r != HOOKSVC_OK)
@@ -312,6 +329,13 @@ hooksvc_patch(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t 
 
 	webhook_init(out);
 	for (int attempt = 0; attempt < HOOKSVC_PATCH_ATTEMPTS; attempt++) {
+		if (attempt > 0) {
+			/* Up to 1 ms per lost race so far, at random: the racers spread out. */
+			struct timespec pause = { 0, (long)randombytes_uniform(1000000u * (unsigned)(attempt < 10 ? attempt : 10)) };
+
+			while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+				;
+		}
 		msg[0] = '\0';
 		r = hooksvc_patch_once(svc, caller, id, patch, merge, unmodified_since_s, out, msg);
 		/* A conflict with a message is a failed JSON Patch test; without one, a lost race. */
@@ -333,6 +357,13 @@ hooksvc_delete(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t
 	if (d != DB_NOT_FOUND || unmodified_since_s == INT64_MIN)
 		return hooksvc_from_db(d);
 	return hooksvc_explain_miss(svc, caller, id, msg);
+}
+
+enum hooksvc_result
+hooksvc_signal(struct hooksvc *svc, const struct hooksvc_caller *caller, const char *event, int32_t primary_key,
+    const char *data_json)
+{
+	return hooksvc_from_db(db_webhook_signal(svc->db, event, primary_key, data_json, caller->associate_id));
 }
 
 enum hooksvc_result

@@ -376,7 +376,7 @@ jt_prescan(const char *text, size_t len, char *err, size_t errlen)
 		}
 	}
 	if (bad != 0) {
-		jt_err(err, errlen, "The body is not valid JSON (at byte %zu).", bad);
+		jt_err(err, errlen, "The body is not valid JSON (near byte %zu).", bad);
 		return false;
 	}
 	if (blank) {
@@ -403,7 +403,8 @@ jsontree_parse(const char *text, size_t len, int max_depth, char *err, size_t er
 	/* yajl's defaults are the strict ones: no comments, strings validated as UTF-8, one value. */
 	h = yajl_alloc(&jt_callbacks, &jt_alloc_funcs, &p);
 	st = yajl_parse(h, (const unsigned char *)text, len);
-	/* bytes consumed ends at the offending token: its last byte, counted from 1. */
+	/* Bytes consumed ends at or just before the offending token (yajl's lexer may step back over
+	 * the character it rejects), so the message says "near". */
 	at = yajl_get_bytes_consumed(h);
 	if (st == yajl_status_ok) {
 		st = yajl_complete_parse(h);
@@ -417,7 +418,7 @@ jsontree_parse(const char *text, size_t len, int max_depth, char *err, size_t er
 	if (p.stop == JT_STOP_DEPTH)
 		jt_err(err, errlen, "The JSON nests deeper than %d levels.", max_depth > 0 ? max_depth : 0);
 	else
-		jt_err(err, errlen, "The body is not valid JSON (at byte %zu).", at > 0 ? at : 1);
+		jt_err(err, errlen, "The body is not valid JSON (near byte %zu).", at > 0 ? at : 1);
 	for (size_t i = 0; i < p.depth; i++)
 		free(p.frames[i].key);
 	free(p.frames);

@@ -42,6 +42,37 @@ payload_signature(const char *secret, const char *body, size_t len, char out[PAY
 	sodium_memzero(&st, sizeof st);
 }
 
+void
+payload_standard_signature(const char *secret, const char *id, long long timestamp, const char *body, size_t len,
+    char out[PAYLOAD_STANDARD_SIGNATURE_SIZE])
+{
+	static const char prefix[] = "whsec_";
+	unsigned char key[128], mac[crypto_auth_hmacsha256_BYTES];
+	const unsigned char *k = (const unsigned char *)secret;
+	size_t klen = strlen(secret);
+	crypto_auth_hmacsha256_state st;
+	char stamp[24];
+
+	if (strncmp(secret, prefix, sizeof prefix - 1) == 0 &&
+	    sodium_base642bin(key, sizeof key, secret + sizeof prefix - 1, klen - (sizeof prefix - 1), NULL, &klen,
+	        NULL, sodium_base64_VARIANT_ORIGINAL) == 0)
+		k = key;
+	else
+		klen = strlen(secret);
+	snprintf(stamp, sizeof stamp, "%lld", timestamp);
+	crypto_auth_hmacsha256_init(&st, k, klen);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)id, strlen(id));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)stamp, strlen(stamp));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);
+	crypto_auth_hmacsha256_final(&st, mac);
+	memcpy(out, "v1,", 3);
+	sodium_bin2base64(out + 3, PAYLOAD_SIGNATURE_SIZE, mac, sizeof mac, sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(&st, sizeof st);
+	sodium_memzero(key, sizeof key);
+}
+
 static void
 payload_print(void *ctx, const char *s, size_t len)
 {

@@ -278,20 +278,26 @@ xml_list_end(void *ctx, const char *root)
 	return xml_end(ctx, root);
 }
 
+/* A bare string, as DataContractSerializer writes one, lives in its serialization namespace. */
+#define XML_NS_SERIALIZATION "http://schemas.microsoft.com/2003/10/Serialization/"
+
 static bool
 xml_document_null(void *ctx, const char *root)
 {
-	xml_root(ctx, root, " i:nil=\"true\" xmlns:i=\"" XML_NS_INSTANCE "\"", "/>");
+	if (strcmp(root, "string") == 0)
+		xml_root(ctx, root, " i:nil=\"true\" xmlns=\"" XML_NS_SERIALIZATION "\" xmlns:i=\"" XML_NS_INSTANCE "\"",
+		    "/>");
+	else
+		xml_root(ctx, root, " i:nil=\"true\" xmlns:i=\"" XML_NS_INSTANCE "\"", "/>");
 	return true;
 }
 
-/* A bare string, as DataContractSerializer writes one. */
 static bool
 xml_document_string(void *ctx, const char *value)
 {
 	struct xml_emitter *x = ctx;
 
-	xml_root(x, "string", " xmlns=\"http://schemas.microsoft.com/2003/10/Serialization/\"", ">");
+	xml_root(x, "string", " xmlns=\"" XML_NS_SERIALIZATION "\"", ">");
 	if (!xml_text(x, value))
 		return false;
 	xml_close(x, "string");
