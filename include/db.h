@@ -98,6 +98,57 @@ enum db_result db_webhook_last_error(struct db *db, const struct db_webhook_scop
 enum db_result db_webhook_signal(struct db *db, const char *event, int32_t primary_key, const char *data_json,
     int32_t changed_by);
 
+/* LISTEN on channel (an identifier, not client input), now and after every reconnect. */
+bool db_listen(struct db *db, const char *channel) __attribute__((warn_unused_result));
+/* The connection's socket, to wait on; -1 when not connected. */
+int db_socket(const struct db *db);
+/* Reads what the server sent and drops the notifications; how many there were, -1 when the
+ * connection is broken (the next statement reconnects). */
+int db_notifications(struct db *db);
+
+/* The delivery queue (deliver/). A claimed delivery: the event, and the webhook it goes to. */
+struct db_delivery {
+	int64_t delivery_id;
+	char event_id[37];        /* the cycle's GUID */
+	int cycle;
+	int attempt;              /* the attempt about to be made, 1-based */
+	char *event;
+	int32_t primary_key;
+	char *data_json;          /* an object, or NULL */
+	int32_t changed_by;
+	int64_t signalled_us;
+	struct webhook *hook;     /* id, name, target_url, secret, headers_json, properties_json */
+};
+
+/* Leases up to limit due deliveries for lease_s seconds to owner, skipping the webhooks in
+ * exclude (a PostgreSQL array literal such as "{1,2}"); *out is an array the caller frees with
+ * db_delivery_free_all. */
+enum db_result db_delivery_claim(struct db *db, int limit, long lease_s, const char *exclude, const char *owner,
+    struct db_delivery **out, int *n);
+void db_delivery_free_all(struct db_delivery *d, int n);
+/* Frees what one delivery holds (not the delivery itself). */
+void db_delivery_clear(struct db_delivery *d);
+/* webhook_delivery_record (migrations/0006): the attempt, the counters, what comes next. */
+struct db_delivery_outcome {
+	long status;              /* 0: no answer */
+	const char *error;        /* why not, or NULL */
+	long latency_ms;
+	const char *response;     /* the excerpt; the webhook's last error when failed */
+	bool failed;
+	bool gone;
+	int action;               /* enum delivery_action */
+	long delay_ms;
+	int max_consecutive;
+};
+enum db_result db_delivery_record(struct db *db, int64_t delivery_id, const char *owner,
+    const struct db_delivery_outcome *o);
+/* Hands leases back (ids: "{1,2}"), so another daemon may take them at once. */
+enum db_result db_delivery_release(struct db *db, const char *owner, const char *ids);
+/* Milliseconds until the next delivery is due (negative when overdue); false when none is. */
+enum db_result db_delivery_next_due(struct db *db, long long *ms, bool *any);
+/* Due deliveries waiting, and how long the oldest has waited. */
+enum db_result db_delivery_queue(struct db *db, long long *depth, long long *oldest_ms);
+
 /* True when the connection is to a primary: only then may what it reads be cached, as a standby
  * may not have replayed a change the feed already announced. */
 bool db_is_primary(const struct db *db);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "delivery.h"
 #include "log.h"
 
 struct settings {
@@ -33,6 +34,18 @@ struct settings {
 	long target_check_concurrency;  /* target checks at once; the rest answer 503 */
 	bool allow_http_targets;        /* http:// targets (https:// always) */
 	bool allow_private_targets;     /* loopback, private and link-local target addresses */
+	/* The delivery daemon's. */
+	long delivery_timeout_ms;       /* one attempt, connecting included */
+	long delivery_concurrency;      /* attempts in flight at once */
+	long delivery_per_webhook;      /* of them, to one webhook: a slow target cannot take them all */
+	long delivery_lease_s;          /* how long a claimed delivery is this daemon's alone */
+	char *delivery_retry_delays_ms; /* "1000,4000": the delays between the attempts of a cycle */
+	long delivery_cycle_delay_s;
+	long delivery_max_cycles;
+	long delivery_max_consecutive_errors;
+	long delivery_retry_after_max_s;
+	char *delivery_metrics_file;    /* Prometheus text file, rewritten every few seconds; NULL: none */
+	struct delivery_schedule delivery_schedule;  /* the above, as the rules take it */
 };
 
 /* Fills *s; on failure writes a one-line reason naming the setting into err and returns false. */

@@ -302,50 +302,91 @@ net_transfer_error(CURL *curl, const struct net_transfer *t, CURLcode rc, const 
 	}
 }
 
-bool
-net_post(const struct outbound_policy *p, const char *url, const struct outbound_header *headers, size_t nheaders,
-    const char *body, size_t body_len, struct outbound_result *out)
-{
-	struct net_transfer t = { .policy = p, .out = out, .headers_full = false, .refused = "" };
-	char urlmsg[NET_URL_MSG_SIZE];
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *list = NULL;
+/* One request: its easy handle, the state its callbacks share, and its header list. */
+struct net_request {
 	CURL *curl;
-	CURLcode rc;
-	long status = 0;
-	bool ok = false;
+	struct net_transfer t;
+	struct curl_slist *list;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct net_request *
+net_request_new(const struct outbound_policy *p, const char *url, const struct outbound_header *headers,
+    size_t nheaders, const char *body, size_t body_len, struct outbound_result *out)
+{
+	struct net_request *r;
+	char urlmsg[NET_URL_MSG_SIZE];
 
 	net_result_reset(out);
 	if (!net_url_check(url, p->allow_http, urlmsg, sizeof urlmsg)) {
 		net_error(out->error, "%s", urlmsg);
-		return false;
+		return NULL;
 	}
-	curl = curl_easy_init();
-	if (curl == NULL || !net_header_list(headers, nheaders, &list)) {
+	r = xcalloc(1, sizeof *r);
+	r->t = (struct net_transfer){ .policy = p, .out = out, .headers_full = false, .refused = "" };
+	r->curl = curl_easy_init();
+	if (r->curl == NULL || !net_header_list(headers, nheaders, &r->list)) {
 		net_error(out->error, "out of memory");
-		goto out;
+		net_request_free(r);
+		return NULL;
 	}
-	if (!net_transfer_setup(curl, &t, url, list, body, body_len, errbuf)) {
+	if (!net_transfer_setup(r->curl, &r->t, url, r->list, body, body_len, r->errbuf)) {
 		/* A libcurl built without a protocol or feature the policy needs. */
 		net_error(out->error, "internal error: libcurl refused the request options");
-		log_error("net_post: libcurl refused an option: %s", errbuf[0] != '\0' ? errbuf : "(no detail)");
-		goto out;
+		log_error("net_post: libcurl refused an option: %s", r->errbuf[0] != '\0' ? r->errbuf : "(no detail)");
+		net_request_free(r);
+		return NULL;
 	}
-	rc = curl_easy_perform(curl);
+	return r;
+}
+
+void *
+net_request_handle(struct net_request *r)
+{
+	return r->curl;
+}
+
+bool
+net_request_finish(struct net_request *r, int code)
+{
+	struct outbound_result *out = r->t.out;
+	CURLcode rc = (CURLcode)code;
+	long status = 0;
+
 	if (rc == CURLE_WRITE_ERROR && out->truncated)
 		rc = CURLE_OK;  /* net_write_body stopped it at the cap */
 	if (rc != CURLE_OK) {
-		net_transfer_error(curl, &t, rc, errbuf, out->error);
-		goto out;
+		net_transfer_error(r->curl, &r->t, rc, r->errbuf, out->error);
+		return false;
 	}
-	if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status == 0) {
+	if (curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status == 0) {
 		net_error(out->error, "no HTTP response");
-		goto out;
+		return false;
 	}
 	out->status = status;
-	ok = true;
-out:
-	curl_slist_free_all(list);
-	curl_easy_cleanup(curl);
+	return true;
+}
+
+void
+net_request_free(struct net_request *r)
+{
+	if (r == NULL)
+		return;
+	curl_slist_free_all(r->list);
+	curl_easy_cleanup(r->curl);
+	free(r);
+}
+
+bool
+net_post(const struct outbound_policy *p, const char *url, const struct outbound_header *headers, size_t nheaders,
+    const char *body, size_t body_len, struct outbound_result *out)
+{
+	struct net_request *r = net_request_new(p, url, headers, nheaders, body, body_len, out);
+	bool ok;
+
+	if (r == NULL)
+		return false;
+	ok = net_request_finish(r, curl_easy_perform(r->curl));
+	net_request_free(r);
 	return ok;
 }

@@ -55,4 +55,19 @@ void net_global_cleanup(void);
 bool net_post(const struct outbound_policy *p, const char *url, const struct outbound_header *headers, size_t nheaders,
     const char *body, size_t body_len, struct outbound_result *out) __attribute__((warn_unused_result));
 
+/*
+ * The same request for a multi-interface sender (deliver/): net_request_new applies the policy
+ * to a fresh easy handle (NULL, with out->error, when the URL or libcurl refuses); the caller
+ * runs net_request_handle() (a CURL *) in its multi handle, then passes the transfer's CURLcode
+ * to net_request_finish, which fills out as net_post would and returns what net_post returns.
+ * body must outlive the transfer; out must be initialised.
+ */
+struct net_request;
+struct net_request *net_request_new(const struct outbound_policy *p, const char *url,
+    const struct outbound_header *headers, size_t nheaders, const char *body, size_t body_len,
+    struct outbound_result *out);
+void *net_request_handle(struct net_request *r);
+bool net_request_finish(struct net_request *r, int code);
+void net_request_free(struct net_request *r);
+
 #endif

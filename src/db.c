@@ -18,6 +18,7 @@ struct db {
 	char *conninfo;
 	char options[64];
 	PGconn *conn;
+	char *listen_channel;  /* LISTENed on every connection, reconnects included */
 };
 
 /* A webhook row with its associates, in the order db_webhook.c reads it. */
@@ -102,6 +103,31 @@ static const struct {
 	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
 	[DB_STMT_WEBHOOK_SIGNAL] = { "webhook_signal",
 	    "SELECT webhook_signal($1, $2, $3::jsonb, $4)", 4, true },
+	/* Due deliveries of Active webhooks that no live lease holds, oldest first, skipping rows
+	 * another daemon is claiming right now, except for the webhooks in $3 (at their cap). */
+	[DB_STMT_DELIVERY_CLAIM] = { "delivery_claim",
+	    "WITH c AS (SELECT d.delivery_id FROM webhook_delivery d JOIN webhook w ON w.webhook_id = d.webhook_id "
+	    "WHERE d.due_at <= clock_timestamp() AND (d.leased_until IS NULL OR d.leased_until < clock_timestamp()) "
+	    "AND w.state = 1 AND d.webhook_id <> ALL ($3::integer[]) "
+	    "ORDER BY d.due_at LIMIT $1 FOR UPDATE OF d SKIP LOCKED) "
+	    "UPDATE webhook_delivery d SET leased_until = clock_timestamp() + make_interval(secs => $2), leased_by = $4 "
+	    "FROM c, webhook w WHERE d.delivery_id = c.delivery_id AND w.webhook_id = d.webhook_id "
+	    "RETURNING d.delivery_id, d.webhook_id, d.event_id::text, d.cycle, d.attempt + 1, d.event, d.primary_key, "
+	    "d.data::text, d.changed_by, (extract(epoch FROM d.signalled_at) * 1000000)::bigint, "
+	    "w.name, w.target_url, w.secret, w.headers::text, w.properties::text", 4, true },
+	[DB_STMT_DELIVERY_RECORD] = { "delivery_record",
+	    "SELECT webhook_delivery_record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11, true },
+	[DB_STMT_DELIVERY_RELEASE] = { "delivery_release",
+	    "UPDATE webhook_delivery SET leased_until = NULL, leased_by = NULL "
+	    "WHERE leased_by = $1 AND delivery_id = ANY ($2::bigint[])", 2, true },
+	/* Milliseconds until the next delivery is due (or its lease runs out); NULL when none is. */
+	[DB_STMT_DELIVERY_NEXT_DUE] = { "delivery_next_due",
+	    "SELECT (extract(epoch FROM min(greatest(d.due_at, coalesce(d.leased_until, d.due_at))) - clock_timestamp()) "
+	    "* 1000)::bigint FROM webhook_delivery d JOIN webhook w ON w.webhook_id = d.webhook_id WHERE w.state = 1",
+	    0, false },
+	[DB_STMT_DELIVERY_QUEUE] = { "delivery_queue",
+	    "SELECT count(*), coalesce((extract(epoch FROM clock_timestamp() - min(due_at)) * 1000)::bigint, 0) "
+	    "FROM webhook_delivery WHERE due_at <= clock_timestamp()", 0, false },
 };
 
 struct db *
@@ -123,6 +149,7 @@ db_free(struct db *db)
 	if (db->conn != NULL)
 		PQfinish(db->conn);
 	free(db->conninfo);
+	free(db->listen_channel);
 	free(db);
 }
 
@@ -160,6 +187,54 @@ db_prepare_all(struct db *db)
 	return true;
 }
 
+/* LISTEN on this connection, when a channel is set. */
+static bool
+db_listen_now(struct db *db)
+{
+	char sql[128];
+	PGresult *res;
+	bool ok;
+
+	if (db->listen_channel == NULL)
+		return true;
+	snprintf(sql, sizeof sql, "LISTEN %s", db->listen_channel);
+	res = PQexec(db->conn, sql);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		log_error("database: cannot LISTEN %s: %s", db->listen_channel, db_error_text(db->conn));
+	PQclear(res);
+	return ok;
+}
+
+bool
+db_listen(struct db *db, const char *channel)
+{
+	free(db->listen_channel);
+	db->listen_channel = xstrdup(channel);
+	return db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK || db_listen_now(db);
+}
+
+int
+db_socket(const struct db *db)
+{
+	return db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK ? PQsocket(db->conn) : -1;
+}
+
+int
+db_notifications(struct db *db)
+{
+	PGnotify *n;
+	int count = 0;
+
+	if (db->conn == NULL || PQconsumeInput(db->conn) == 0)
+		return -1;
+	while ((n = PQnotifies(db->conn)) != NULL) {
+		count++;
+		PQfreemem(n);
+	}
+	return count;
+}
+
 bool
 db_connect(struct db *db)
 {
@@ -177,7 +252,7 @@ db_connect(struct db *db)
 		metrics_count_db_connect_failure();
 		return false;
 	}
-	if (!db_prepare_all(db)) {
+	if (!db_prepare_all(db) || !db_listen_now(db)) {
 		/* A connection without its statements would fail every later query (SQLSTATE 26000):
 		 * drop it, so the next call connects and prepares afresh. */
 		PQfinish(db->conn);

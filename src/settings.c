@@ -48,6 +48,17 @@ static const struct setting_def setting_defs[] = {
 	NUMBER_SETTING(target_check_concurrency, 1, 256),
 	BOOL_SETTING(allow_http_targets),
 	BOOL_SETTING(allow_private_targets),
+	/* The delivery daemon's (webhook-deliverd). */
+	NUMBER_SETTING(delivery_timeout_ms, 100, 300000),
+	NUMBER_SETTING(delivery_concurrency, 1, 10000),
+	NUMBER_SETTING(delivery_per_webhook, 1, 1000),
+	NUMBER_SETTING(delivery_lease_s, 1, 3600),
+	STRING_SETTING(delivery_retry_delays_ms),
+	NUMBER_SETTING(delivery_cycle_delay_s, 0, 86400),
+	NUMBER_SETTING(delivery_max_cycles, 1, 100),
+	NUMBER_SETTING(delivery_max_consecutive_errors, 1, 100000),
+	NUMBER_SETTING(delivery_retry_after_max_s, 0, 86400),
+	STRING_SETTING(delivery_metrics_file),
 };
 
 static void
@@ -264,6 +275,14 @@ settings_load(struct settings *s, const char *path, char *const *envp, char *err
 	s->target_check = true;
 	s->target_check_timeout_ms = 5000;
 	s->target_check_concurrency = 2;
+	s->delivery_timeout_ms = 10000;
+	s->delivery_concurrency = 256;
+	s->delivery_per_webhook = 8;
+	s->delivery_lease_s = 60;
+	s->delivery_cycle_delay_s = 60;
+	s->delivery_max_cycles = 3;
+	s->delivery_max_consecutive_errors = 9;
+	s->delivery_retry_after_max_s = 300;
 
 	if (path != NULL && !settings_load_file(s, path, err, errlen))
 		goto fail;
@@ -293,9 +312,17 @@ settings_load(struct settings *s, const char *path, char *const *envp, char *err
 			goto fail;
 		}
 	}
-	if (s->target_check_timeout_ms >= s->shutdown_timeout_s * 1000)
-		log_warning("target_check_timeout_ms (%ld) is not shorter than shutdown_timeout_s: a stop may cut "
-		    "a target check short", s->target_check_timeout_ms);
+	delivery_schedule_default(&s->delivery_schedule);
+	if (s->delivery_retry_delays_ms != NULL &&
+	    !delivery_parse_delays(s->delivery_retry_delays_ms, &s->delivery_schedule)) {
+		settings_error(err, errlen, "invalid delivery_retry_delays_ms \"%s\": expected up to %d comma-separated "
+		    "delays in milliseconds, such as 1000,4000", s->delivery_retry_delays_ms, DELIVERY_MAX_RETRIES);
+		goto fail;
+	}
+	s->delivery_schedule.cycle_delay_ms = s->delivery_cycle_delay_s * 1000;
+	s->delivery_schedule.max_cycles = (int)s->delivery_max_cycles;
+	s->delivery_schedule.max_consecutive_errors = (int)s->delivery_max_consecutive_errors;
+	s->delivery_schedule.retry_after_max_ms = s->delivery_retry_after_max_s * 1000;
 	if (s->database == NULL) {
 		settings_error(err, errlen, "database is not set: give a libpq connection string as "
 		    "\"database = ...\" in the configuration file or in WEBHOOKD_DATABASE");
@@ -316,5 +343,7 @@ settings_free(struct settings *s)
 	free(s->installation);
 	free(s->auth_schemes);
 	free(s->session_cookie);
+	free(s->delivery_retry_delays_ms);
+	free(s->delivery_metrics_file);
 	memset(s, 0, sizeof *s);
 }

@@ -1,0 +1,153 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "db_private.h"
+#include "webhook.h"
+#include "xalloc.h"
+
+static char *
+db_delivery_text(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
+}
+
+static long long
+db_delivery_int(const PGresult *res, int row, int col)
+{
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+enum db_result
+db_delivery_claim(struct db *db, int limit, long lease_s, const char *exclude, const char *owner,
+    struct db_delivery **out, int *n)
+{
+	char limitt[24], leaset[24];
+	const char *params[4] = { limitt, leaset, exclude, owner };
+	PGresult *res;
+	enum db_result r;
+
+	snprintf(limitt, sizeof limitt, "%d", limit);
+	snprintf(leaset, sizeof leaset, "%ld", lease_s);
+	*out = NULL;
+	*n = 0;
+	r = db_query(db, DB_STMT_DELIVERY_CLAIM, params, &res);
+	if (r != DB_OK)
+		return r;
+	if (PQntuples(res) > 0)
+		*out = xcalloc((size_t)PQntuples(res), sizeof **out);
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct db_delivery *d = &(*out)[i];
+		struct webhook *w = xmalloc(sizeof *w);
+
+		webhook_init(w);
+		d->delivery_id = db_delivery_int(res, i, 0);
+		w->id = (int32_t)db_delivery_int(res, i, 1);
+		snprintf(d->event_id, sizeof d->event_id, "%.36s", PQgetvalue(res, i, 2));
+		d->cycle = (int)db_delivery_int(res, i, 3);
+		d->attempt = (int)db_delivery_int(res, i, 4);
+		d->event = db_delivery_text(res, i, 5);
+		d->primary_key = (int32_t)db_delivery_int(res, i, 6);
+		d->data_json = db_delivery_text(res, i, 7);
+		d->changed_by = (int32_t)db_delivery_int(res, i, 8);
+		d->signalled_us = db_delivery_int(res, i, 9);
+		w->name = db_delivery_text(res, i, 10);
+		w->target_url = db_delivery_text(res, i, 11);
+		w->secret = db_delivery_text(res, i, 12);
+		w->headers_json = db_delivery_text(res, i, 13);
+		w->properties_json = db_delivery_text(res, i, 14);
+		d->hook = w;
+		(*n)++;
+	}
+	PQclear(res);
+	return DB_OK;
+}
+
+void
+db_delivery_clear(struct db_delivery *d)
+{
+	free(d->event);
+	free(d->data_json);
+	if (d->hook != NULL) {
+		webhook_free(d->hook);
+		free(d->hook);
+	}
+	memset(d, 0, sizeof *d);
+}
+
+void
+db_delivery_free_all(struct db_delivery *d, int n)
+{
+	for (int i = 0; d != NULL && i < n; i++)
+		db_delivery_clear(&d[i]);
+	free(d);
+}
+
+enum db_result
+db_delivery_record(struct db *db, int64_t delivery_id, const char *owner, const struct db_delivery_outcome *o)
+{
+	char idt[24], statust[24], latt[24], actiont[24], delayt[24], maxt[24];
+	const char *params[11] = { idt, owner, o->status != 0 ? statust : NULL, o->error, latt, o->response,
+		o->failed ? "true" : "false", o->gone ? "true" : "false", actiont, delayt, maxt };
+	PGresult *res;
+	enum db_result r;
+
+	snprintf(idt, sizeof idt, "%lld", (long long)delivery_id);
+	snprintf(statust, sizeof statust, "%ld", o->status);
+	snprintf(latt, sizeof latt, "%ld", o->latency_ms);
+	snprintf(actiont, sizeof actiont, "%d", o->action);
+	snprintf(delayt, sizeof delayt, "%ld", o->delay_ms);
+	snprintf(maxt, sizeof maxt, "%d", o->max_consecutive);
+	r = db_query(db, DB_STMT_DELIVERY_RECORD, params, &res);
+	if (r == DB_OK)
+		PQclear(res);
+	return r;
+}
+
+enum db_result
+db_delivery_release(struct db *db, const char *owner, const char *ids)
+{
+	const char *params[2] = { owner, ids };
+	PGresult *res;
+	enum db_result r = db_query(db, DB_STMT_DELIVERY_RELEASE, params, &res);
+
+	if (r == DB_OK)
+		PQclear(res);
+	return r;
+}
+
+enum db_result
+db_delivery_next_due(struct db *db, long long *ms, bool *any)
+{
+	PGresult *res;
+	enum db_result r = db_query_row(db, DB_STMT_DELIVERY_NEXT_DUE, NULL, &res);
+
+	*any = false;
+	*ms = 0;
+	if (r != DB_OK)
+		return r;
+	if (!PQgetisnull(res, 0, 0)) {
+		*any = true;
+		*ms = db_delivery_int(res, 0, 0);
+	}
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_result
+db_delivery_queue(struct db *db, long long *depth, long long *oldest_ms)
+{
+	PGresult *res;
+	enum db_result r = db_query_row(db, DB_STMT_DELIVERY_QUEUE, NULL, &res);
+
+	*depth = *oldest_ms = 0;
+	if (r != DB_OK)
+		return r;
+	*depth = db_delivery_int(res, 0, 0);
+	*oldest_ms = db_delivery_int(res, 0, 1);
+	PQclear(res);
+	return DB_OK;
+}
