@@ -121,10 +121,10 @@ test_parse_table(void **state)
 		{ "/* c */ 1", 0, NULL, NULL },
 		{ "1 // c", 0, NULL, NULL },
 		{ "[1, # c\n 2]", 0, NULL, NULL },
-		{ "[1,]", 0, NULL, "The body is not valid JSON (at byte 4)." },
+		{ "[1,]", 0, NULL, "The body is not valid JSON (near byte 4)." },
 		{ "{\"a\":1,}", 0, NULL, NULL },
-		{ "{\"a\":1} x", 0, NULL, "The body is not valid JSON (at byte 9)." },
-		{ "1 2", 0, NULL, "The body is not valid JSON (at byte 3)." },
+		{ "{\"a\":1} x", 0, NULL, "The body is not valid JSON (near byte 9)." },
+		{ "1 2", 0, NULL, "The body is not valid JSON (near byte 3)." },
 		{ "{} {}", 0, NULL, NULL },
 		{ "01", 0, NULL, NULL },
 		{ "[01]", 0, NULL, NULL },
@@ -141,8 +141,8 @@ test_parse_table(void **state)
 		{ "tru", 0, NULL, NULL },
 		{ "\"abc", 0, NULL, NULL },
 		{ "\"a\tb\"", 0, NULL, NULL },                                 /* raw control character */
-		{ "\v1", 0, NULL, "The body is not valid JSON (at byte 1)." }, /* yajl's whitespace, not JSON's */
-		{ "[1,\f2]", 0, NULL, "The body is not valid JSON (at byte 4)." },
+		{ "\v1", 0, NULL, "The body is not valid JSON (near byte 1)." }, /* yajl's whitespace, not JSON's */
+		{ "[1,\f2]", 0, NULL, "The body is not valid JSON (near byte 4)." },
 		{ "\"\xff\"", 0, NULL, NULL },                                 /* not UTF-8 */
 		{ "\"\xc3\"", 0, NULL, NULL },                                 /* cut short */
 		{ "\"\xc0\x80\"", 0, NULL, NULL },                             /* overlong NUL */
@@ -150,7 +150,7 @@ test_parse_table(void **state)
 		{ "\"\xed\xa0\x80\"", 0, NULL, NULL },                         /* an encoded surrogate */
 		{ "\"\xf4\x90\x80\x80\"", 0, NULL, NULL },                     /* past U+10FFFF */
 		{ "{\"\xc0\xaf\":1}", 0, NULL, NULL },                         /* in a member name */
-		{ "\"\\ud800\"", 0, NULL, "The body is not valid JSON (at byte 2)." },  /* lone high */
+		{ "\"\\ud800\"", 0, NULL, "The body is not valid JSON (near byte 2)." },  /* lone high */
 		{ "\"\\udc00\"", 0, NULL, NULL },                              /* lone low */
 		{ "\"\\ud800\\u0041\"", 0, NULL, NULL },                       /* high, then not low */
 		{ "\"\\ud800x\"", 0, NULL, NULL },
@@ -174,7 +174,7 @@ test_parse_table(void **state)
 			fail_msg("case %zu: accepted", i);
 		if (c->err != NULL && strcmp(err, c->err) != 0)
 			fail_msg("case %zu: got \"%s\", expected \"%s\"", i, err, c->err);
-		if (c->err == NULL && strncmp(err, "The body is not valid JSON (at byte ", 36) != 0)
+		if (c->err == NULL && strncmp(err, "The body is not valid JSON (near byte ", 36) != 0)
 			fail_msg("case %zu: got \"%s\"", i, err);
 	}
 }
