@@ -29,14 +29,18 @@ def staged(tmp_path_factory):
 
 EXPECTED = [
     "usr/sbin/webhookd",
+    "usr/sbin/webhook-deliverd",
     "usr/sbin/webhookd-migrate",
     "usr/lib/systemd/system/webhookd.service",
+    "usr/lib/systemd/system/webhook-deliverd.service",
     "usr/lib/systemd/system/webhookd.socket",
     "usr/lib/sysusers.d/webhookd.sysusers",
     "usr/share/webhookd/migrations/0001_schema.sql",
     "usr/share/webhookd/migrations/0002_default_webhook.sql",
     "usr/share/webhookd/migrations/0003_request_headers.sql",
     "usr/share/webhookd/migrations/0004_change_notifications.sql",
+    "usr/share/webhookd/migrations/0005_webhooks.sql",
+    "usr/share/webhookd/migrations/0006_delivery.sql",
     "usr/share/man/man8/webhookd.8",
     "usr/share/doc/webhookd/README.md",
     "etc/nginx/sites-available/webhookd.conf",
@@ -51,10 +55,12 @@ def test_installed_in_its_standard_place(staged, path):
 
 
 def test_installed_programs_run(staged):
-    for prog in ("usr/sbin/webhookd", "usr/sbin/webhookd-migrate"):
+    for prog in ("usr/sbin/webhookd", "usr/sbin/webhook-deliverd", "usr/sbin/webhookd-migrate"):
         assert os.access(staged / prog, os.X_OK), prog
     out = subprocess.run([str(staged / "usr/sbin/webhookd"), "--version"], stdout=subprocess.PIPE, check=True)
     assert out.stdout.decode().startswith("webhookd ")
+    out = subprocess.run([str(staged / "usr/sbin/webhook-deliverd"), "--version"], stdout=subprocess.PIPE, check=True)
+    assert out.stdout.decode().startswith("webhook-deliverd ")
 
 
 def test_installed_files_name_installed_paths(staged):
@@ -91,8 +97,12 @@ def test_systemd_verifies_the_units(staged, tmp_path):
     (units / "webhookd.service").write_text(
         service.replace("ExecStart=/usr/sbin/webhookd", "ExecStart=%s/usr/sbin/webhookd" % staged))
     shutil.copy(staged / "usr/lib/systemd/system/webhookd.socket", units / "webhookd.socket")
+    deliverd = (staged / "usr/lib/systemd/system/webhook-deliverd.service").read_text()
+    (units / "webhook-deliverd.service").write_text(
+        deliverd.replace("ExecStart=/usr/sbin/webhook-deliverd", "ExecStart=%s/usr/sbin/webhook-deliverd" % staged))
     env = dict(os.environ, MANPATH=str(staged / "usr/share/man"))
-    p = subprocess.run(["systemd-analyze", "verify", str(units / "webhookd.socket"), str(units / "webhookd.service")],
+    p = subprocess.run(["systemd-analyze", "verify", str(units / "webhookd.socket"), str(units / "webhookd.service"),
+                        str(units / "webhook-deliverd.service")],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=str(units))
     assert (p.returncode, p.stdout.decode()) == (0, "")
 
@@ -105,6 +115,11 @@ def test_systemd_service_hardening(staged):
                  "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "CapabilityBoundingSet=",
                  "SystemCallFilter=@system-service", "MemoryDenyWriteExecute=yes"):
         assert "\n%s\n" % line in service, line
+    deliverd = (staged / "usr/lib/systemd/system/webhook-deliverd.service").read_text()
+    for line in ("Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "User=webhookd", "NoNewPrivileges=yes",
+                 "ProtectSystem=strict", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "CapabilityBoundingSet=",
+                 "SystemCallFilter=@system-service", "MemoryDenyWriteExecute=yes", "KillSignal=SIGTERM"):
+        assert "\n%s\n" % line in deliverd, line
     socket_unit = (staged / "usr/lib/systemd/system/webhookd.socket").read_text()
     for line in ("SocketMode=0660", "SocketGroup=www-data"):
         assert "\n%s\n" % line in socket_unit, line
