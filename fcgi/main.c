@@ -113,6 +113,8 @@ warn_fixed_settings(const struct settings *old, const struct settings *new)
 		log_warning("reload: password_hash_concurrency changed; it takes effect on restart");
 	if (old->max_failed_logins != new->max_failed_logins)
 		log_warning("reload: max_failed_logins changed; it takes effect on restart");
+	if (old->target_check_concurrency != new->target_check_concurrency)
+		log_warning("reload: target_check_concurrency changed; it takes effect on restart");
 }
 
 /*

@@ -248,12 +248,17 @@ api_rest_delete(void *ctx, const struct request *req, struct response *resp)
 		return;
 	api_service(call, &svc, &caller);
 	r = hooksvc_delete(&svc, &caller, id, since);
-	if (r == HOOKSVC_OK)
+	if (r == HOOKSVC_OK) {
 		reply_no_content(call);
-	else if (r == HOOKSVC_NOT_FOUND)
+	} else if (r == HOOKSVC_NOT_FOUND) {
 		api_rest_not_found(call, id);
-	else
-		api_service_error(call, r, "The webhook has changed since the time If-Unmodified-Since names.");
+	} else {
+		char message[128];
+
+		/* The words PUT and PATCH use (hooksvc_explain_miss). */
+		snprintf(message, sizeof message, "Webhook %d has changed since the time If-Unmodified-Since names.", (int)id);
+		api_service_error(call, r, message);
+	}
 }
 
 void

@@ -585,8 +585,7 @@ def test_if_unmodified_since_past(hook, stack, receiver, write):
                      (hook,))[0][0]
     for since in [PAST, formatdate(secs - 1, usegmt=True)]:
         r = WRITES[write](stack, hook, receiver.url(), {"If-Unmodified-Since": since})
-        message = ("The webhook has changed since the time If-Unmodified-Since names." if write == "DELETE" else
-                   "Webhook %d has changed since the time If-Unmodified-Since names." % hook)
+        message = "Webhook %d has changed since the time If-Unmodified-Since names." % hook
         assert_error(r, 412, "PreconditionFailed", message, "webhookd/webhook")
         assert row(stack, hook) == before
 
