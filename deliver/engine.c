@@ -114,7 +114,7 @@ engine_new(const struct settings *s, int sigfd, const char *config_path)
 	snprintf(e->owner, sizeof e->owner, "%s/%ld/%02x%02x%02x%02x", host, (long)getpid(), rnd[0], rnd[1], rnd[2],
 	    rnd[3]);
 	e->flights = xcalloc((size_t)s->delivery_concurrency, sizeof *e->flights);
-	e->db = db_new(s->database, s->statement_timeout_ms);
+	e->db = db_new(s->database, s->statement_timeout_ms, "webhook-deliverd");
 	e->multi = curl_multi_init();
 	stats_init(&e->stats);
 	if (e->multi == NULL || !db_listen(e->db, ENGINE_CHANNEL)) {
@@ -416,7 +416,7 @@ engine_reload(struct engine *e)
 	next.delivery_concurrency = e->s.delivery_concurrency;
 	if (strcmp(next.database, e->s.database) != 0) {
 		db_free(e->db);
-		e->db = db_new(next.database, next.statement_timeout_ms);
+		e->db = db_new(next.database, next.statement_timeout_ms, "webhook-deliverd");
 		if (!db_listen(e->db, ENGINE_CHANNEL))
 			log_warning("reload: cannot LISTEN yet; retrying with the next query");
 	}

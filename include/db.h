@@ -44,8 +44,10 @@ struct application_grant {
 
 struct db;
 
-/* conninfo is a libpq connection string; it may hold a password and is never logged. */
-struct db *db_new(const char *conninfo, long statement_timeout_ms);
+/* conninfo is a libpq connection string; it may hold a password and is never logged.
+ * application (a static string) is the fallback application_name: "webhookd" for the FastCGI
+ * workers, "webhook-deliverd" for the delivery daemon. */
+struct db *db_new(const char *conninfo, long statement_timeout_ms, const char *application);
 void db_free(struct db *db);
 /* Connects and prepares the statements; logs the reason on failure. */
 bool db_connect(struct db *db) __attribute__((warn_unused_result));

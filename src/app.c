@@ -143,7 +143,7 @@ app_worker_sync_db(struct app_worker *w)
 	if (w->db != NULL)
 		metrics_count_db_reconnect();
 	db_free(w->db);
-	w->db = db_new(w->config->database, w->config->statement_timeout_ms);
+	w->db = db_new(w->config->database, w->config->statement_timeout_ms, "webhookd");
 	w->db_generation = w->config->generation;
 	return db_connect(w->db);
 }

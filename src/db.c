@@ -16,6 +16,7 @@
 
 struct db {
 	char *conninfo;
+	const char *application;  /* static: pg_stat_activity tells the daemons apart by it */
 	char options[64];
 	PGconn *conn;
 	char *listen_channel;  /* LISTENed on every connection, reconnects included */
@@ -131,10 +132,11 @@ static const struct {
 };
 
 struct db *
-db_new(const char *conninfo, long statement_timeout_ms)
+db_new(const char *conninfo, long statement_timeout_ms, const char *application)
 {
 	struct db *db = xcalloc(1, sizeof *db);
 
+	db->application = application;
 	db->conninfo = xstrdup(conninfo);
 	/* A runaway query must come back as an error well before nginx's fastcgi_read_timeout. */
 	snprintf(db->options, sizeof db->options, "-c statement_timeout=%ld", statement_timeout_ms);
@@ -240,7 +242,7 @@ db_connect(struct db *db)
 {
 	/* Keywords before "dbname" are defaults that the operator's connection string may override. */
 	const char *const keys[] = { "connect_timeout", "fallback_application_name", "options", "dbname", NULL };
-	const char *const values[] = { "5", "webhookd", db->options, db->conninfo, NULL };
+	const char *const values[] = { "5", db->application, db->options, db->conninfo, NULL };
 
 	if (db->conn != NULL) {
 		PQfinish(db->conn);

@@ -236,8 +236,9 @@ def test_call_writes_nothing(stack, bearer):
     assert _write_counters(stack) == before_counts
 
 
-# The daemon's role reads every table and writes only the webhooks it stores (no TRUNCATE even there).
-WRITABLE_TABLES = {"webhook", "webhook_usage"}
+# The daemons' role reads every table and writes only the webhooks, their delivery queue, attempts
+# and counters (no TRUNCATE even there).
+WRITABLE_TABLES = {"webhook", "webhook_usage", "webhook_delivery", "webhook_attempt"}
 
 
 def test_daemon_role_writes_only_webhooks(stack):
