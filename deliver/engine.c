@@ -19,6 +19,7 @@
 #include "db.h"
 #include "delivery.h"
 #include "excerpt.h"
+#include "hookparse.h"
 #include "log.h"
 #include "outbound.h"
 #include "payload.h"
@@ -173,7 +174,7 @@ engine_start(struct engine *e, struct flight *f)
 {
 	const struct delivery_schedule *sch = &e->s.delivery_schedule;
 	const char *dot = strchr(f->d.event, '.');
-	char entity[64];
+	char entity[HOOKPARSE_EVENT_MAX + 1];
 	struct payload_event ev = { .event = f->d.event, .primary_key = f->d.primary_key,
 		.context_identifier = "Default", .changed_by = f->d.changed_by, .field_values_json = f->d.data_json,
 		.timestamp_us = f->d.signalled_us };
@@ -283,26 +284,35 @@ engine_finish(struct engine *e, long slot)
 	e->nflights--;
 }
 
-/* In flight to each webhook at its cap: a PostgreSQL array literal of their ids. */
+/* Deliveries in flight to webhook id. */
+static long
+engine_in_flight(const struct engine *e, int32_t id)
+{
+	long count = 0;
+
+	for (long i = 0; i < e->s.delivery_concurrency; i++)
+		count += e->flights[i] != NULL && e->flights[i]->d.hook->id == id;
+	return count;
+}
+
+/* The webhooks at their cap of deliveries in flight, as a PostgreSQL array literal ("{1,2}"). */
 static void
 engine_capped(struct engine *e, struct buf *out)
 {
+	char text[16];
+
 	buf_reset(out);
 	buf_append_str(out, "{");
 	for (long i = 0; i < e->s.delivery_concurrency; i++) {
-		long count = 0;
-		int32_t id;
-		char text[16];
 		bool listed = false;
+		int32_t id;
 
 		if (e->flights[i] == NULL)
 			continue;
 		id = e->flights[i]->d.hook->id;
-		for (long j = 0; j < e->s.delivery_concurrency; j++)
-			count += e->flights[j] != NULL && e->flights[j]->d.hook->id == id;
 		for (long j = 0; j < i && !listed; j++)
 			listed = e->flights[j] != NULL && e->flights[j]->d.hook->id == id;
-		if (count >= e->s.delivery_per_webhook && !listed) {
+		if (!listed && engine_in_flight(e, id) >= e->s.delivery_per_webhook) {
 			snprintf(text, sizeof text, "%s%d", out->len > 1 ? "," : "", (int)id);
 			buf_append_str(out, text);
 		}
@@ -311,14 +321,17 @@ engine_capped(struct engine *e, struct buf *out)
 }
 
 /* Claims as many due deliveries as there are free slots and starts them; true when the queue
- * may hold more right now (every slot asked for was filled). */
+ * may hold more right now (every slot asked for was filled). A webhook already at its cap is
+ * left out of the claim; one partly in flight may come back with more than its room, and the
+ * surplus is handed back at once. */
 static bool
 engine_claim(struct engine *e)
 {
 	long want = e->s.delivery_concurrency - e->nflights;
 	struct db_delivery *batch = NULL;
-	struct buf capped;
+	struct buf capped, surplus;
 	enum db_result r;
+	char text[32];
 	int n = 0;
 
 	if (want <= 0 || e->stopping)
@@ -326,14 +339,23 @@ engine_claim(struct engine *e)
 	if (want > 256)
 		want = 256;
 	buf_init(&capped);
+	buf_init(&surplus);
 	engine_capped(e, &capped);
-	r = db_delivery_claim(e->db, (int)want, e->s.delivery_lease_s, capped.data, e->owner, &batch, &n);
-	buf_free(&capped);
+	r = db_delivery_claim(e->db, (int)want, e->s.delivery_lease_s, capped.data, e->owner,
+	    (int)e->s.delivery_per_webhook, &batch, &n);
 	engine_db_state(e, r);
+	buf_append_str(&surplus, "{");
 	for (int i = 0; i < n; i++) {
-		struct flight *f = xcalloc(1, sizeof *f);
+		struct flight *f;
 		long slot = 0;
 
+		if (engine_in_flight(e, batch[i].hook->id) >= e->s.delivery_per_webhook) {
+			snprintf(text, sizeof text, "%s%lld", surplus.len > 1 ? "," : "", (long long)batch[i].delivery_id);
+			buf_append_str(&surplus, text);
+			db_delivery_clear(&batch[i]);
+			continue;
+		}
+		f = xcalloc(1, sizeof *f);
 		f->d = batch[i];
 		while (e->flights[slot] != NULL)
 			slot++;
@@ -342,8 +364,13 @@ engine_claim(struct engine *e)
 		if (!engine_start(e, f))
 			engine_finish(e, slot);  /* recorded as a failed attempt, with the reason */
 	}
+	buf_append_str(&surplus, "}");
+	if (surplus.len > 2)
+		engine_db_state(e, db_delivery_release(e->db, e->owner, surplus.data));
 	free(batch);  /* the deliveries now belong to their flights */
-	return r == DB_OK && n == want;
+	buf_free(&capped);
+	buf_free(&surplus);
+	return r == DB_OK && n == want && surplus.len <= 2;
 }
 
 /* Hands the leases of everything still in flight back, for another daemon to take at once. */

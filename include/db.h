@@ -122,11 +122,11 @@ struct db_delivery {
 	struct webhook *hook;     /* id, name, target_url, secret, headers_json, properties_json */
 };
 
-/* Leases up to limit due deliveries for lease_s seconds to owner, skipping the webhooks in
- * exclude (a PostgreSQL array literal such as "{1,2}"); *out is an array the caller frees with
- * db_delivery_free_all. */
+/* Leases up to limit due deliveries, at most per_webhook of one webhook's, for lease_s seconds
+ * to owner, skipping the webhooks in exclude (a PostgreSQL array literal such as "{1,2}"); *out
+ * is an array the caller frees with db_delivery_free_all. */
 enum db_result db_delivery_claim(struct db *db, int limit, long lease_s, const char *exclude, const char *owner,
-    struct db_delivery **out, int *n);
+    int per_webhook, struct db_delivery **out, int *n);
 void db_delivery_free_all(struct db_delivery *d, int n);
 /* Frees what one delivery holds (not the delivery itself). */
 void db_delivery_clear(struct db_delivery *d);

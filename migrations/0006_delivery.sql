@@ -46,16 +46,17 @@ CREATE INDEX webhook_attempt_webhook ON webhook_attempt (webhook_id, attempt_id)
 -- Queues event for every Active webhook whose Events hold topic; returns how many. Security
 -- definer, so an application's own triggers may signal without rights on the queue. Delivery
 -- daemons hear of it on commit (NOTIFY is transactional): rolled back, nothing is sent.
-CREATE FUNCTION webhook_signal_topic(topic text, event text, primary_key integer, data jsonb, changed_by integer)
+-- data is json, not jsonb: it reaches the receiver as given (member order, numbers as written).
+CREATE FUNCTION webhook_signal_topic(topic text, event text, primary_key integer, data json, changed_by integer)
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE queued integer;
 BEGIN
-    IF data IS NOT NULL AND jsonb_typeof(data) <> 'object' THEN
+    IF data IS NOT NULL AND json_typeof(data) <> 'object' THEN
         RAISE EXCEPTION 'webhook_signal: data must be a JSON object' USING ERRCODE = '22023';
     END IF;
     INSERT INTO webhook_delivery (webhook_id, event, primary_key, data, changed_by)
-    SELECT w.webhook_id, event, primary_key, data::json, coalesce(changed_by, 0)
+    SELECT w.webhook_id, event, primary_key, data, coalesce(changed_by, 0)
     FROM webhook w WHERE w.state = 1 AND w.events @> ARRAY[topic];
     GET DIAGNOSTICS queued = ROW_COUNT;
     IF queued > 0 THEN
@@ -69,7 +70,7 @@ $$;
 CREATE FUNCTION webhook_signal(event text, primary_key integer, data jsonb DEFAULT NULL, changed_by integer DEFAULT 0)
 RETURNS integer
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT webhook_signal_topic(event, event, primary_key, data, changed_by)
+    SELECT webhook_signal_topic(event, event, primary_key, data::json, changed_by)
 $$;
 
 -- A webhook's state change raises the documented events: subscribe to webhook{ID}.started,
@@ -81,12 +82,15 @@ DECLARE verb text := CASE NEW.state WHEN 1 THEN 'started' WHEN 2 THEN 'stopped' 
 BEGIN
     IF verb IS NOT NULL THEN
         PERFORM webhook_signal_topic('webhook' || NEW.webhook_id || '.' || verb, 'webhook.' || verb, NEW.webhook_id,
-            jsonb_build_object('events', NEW.events, 'registered', NEW.registered,
-                               'registered_associate_id', NEW.registered_associate_id, 'state', NEW.state,
-                               'updated', NEW.updated, 'updated_associate_id', NEW.updated_associate_id),
+            json_build_object('events', NEW.events, 'registered', NEW.registered,
+                              'registered_associate_id', NEW.registered_associate_id, 'state', NEW.state,
+                              'updated', NEW.updated, 'updated_associate_id', NEW.updated_associate_id),
             coalesce(NEW.updated_associate_id, 0));
     END IF;
+    -- Started again: its count of failures in a row starts over (else one more failure would
+    -- turn it off at once), and the daemons are woken for what waited.
     IF NEW.state = 1 THEN
+        UPDATE webhook_usage SET consecutive_errors = 0 WHERE webhook_id = NEW.webhook_id;
         PERFORM pg_notify('webhookd_delivery', '');
     END IF;
     RETURN NULL;

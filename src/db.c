@@ -103,19 +103,27 @@ static const struct {
 	    "SELECT coalesce(u.last_error, '') FROM webhook w LEFT JOIN webhook_usage u USING (webhook_id) "
 	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
 	[DB_STMT_WEBHOOK_SIGNAL] = { "webhook_signal",
-	    "SELECT webhook_signal($1, $2, $3::jsonb, $4)", 4, true },
+	    /* json, not jsonb: FieldValues go out as the client sent them, members in order and
+	     * numbers as written (jsonb would sort, fold and expand them). */
+	    "SELECT webhook_signal_topic($1, $1, $2, $3::json, $4)", 4, true },
 	/* Due deliveries of Active webhooks that no live lease holds, oldest first, skipping rows
 	 * another daemon is claiming right now, except for the webhooks in $3 (at their cap). */
+	/* At most $5 of one webhook's, among the oldest $1 * 4 due: one webhook's backlog cannot
+	 * fill a claim that other webhooks' deliveries are waiting for. */
 	[DB_STMT_DELIVERY_CLAIM] = { "delivery_claim",
-	    "WITH c AS (SELECT d.delivery_id FROM webhook_delivery d JOIN webhook w ON w.webhook_id = d.webhook_id "
+	    "WITH due AS (SELECT d.delivery_id, d.webhook_id, d.due_at FROM webhook_delivery d "
+	    "JOIN webhook w ON w.webhook_id = d.webhook_id "
 	    "WHERE d.due_at <= clock_timestamp() AND (d.leased_until IS NULL OR d.leased_until < clock_timestamp()) "
-	    "AND w.state = 1 AND d.webhook_id <> ALL ($3::integer[]) "
+	    "AND w.state = 1 AND d.webhook_id <> ALL ($3::integer[]) ORDER BY d.due_at LIMIT $1 * 4), "
+	    "ranked AS (SELECT delivery_id, row_number() OVER (PARTITION BY webhook_id ORDER BY due_at) AS rn FROM due), "
+	    "c AS (SELECT d.delivery_id FROM webhook_delivery d JOIN ranked r ON r.delivery_id = d.delivery_id "
+	    "WHERE r.rn <= $5 AND (d.leased_until IS NULL OR d.leased_until < clock_timestamp()) "
 	    "ORDER BY d.due_at LIMIT $1 FOR UPDATE OF d SKIP LOCKED) "
 	    "UPDATE webhook_delivery d SET leased_until = clock_timestamp() + make_interval(secs => $2), leased_by = $4 "
 	    "FROM c, webhook w WHERE d.delivery_id = c.delivery_id AND w.webhook_id = d.webhook_id "
 	    "RETURNING d.delivery_id, d.webhook_id, d.event_id::text, d.cycle, d.attempt + 1, d.event, d.primary_key, "
 	    "d.data::text, d.changed_by, (extract(epoch FROM d.signalled_at) * 1000000)::bigint, "
-	    "w.name, w.target_url, w.secret, w.headers::text, w.properties::text", 4, true },
+	    "w.name, w.target_url, w.secret, w.headers::text, w.properties::text", 5, true },
 	[DB_STMT_DELIVERY_RECORD] = { "delivery_record",
 	    "SELECT webhook_delivery_record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11, true },
 	[DB_STMT_DELIVERY_RELEASE] = { "delivery_release",

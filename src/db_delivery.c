@@ -22,16 +22,17 @@ db_delivery_int(const PGresult *res, int row, int col)
 }
 
 enum db_result
-db_delivery_claim(struct db *db, int limit, long lease_s, const char *exclude, const char *owner,
+db_delivery_claim(struct db *db, int limit, long lease_s, const char *exclude, const char *owner, int per_webhook,
     struct db_delivery **out, int *n)
 {
-	char limitt[24], leaset[24];
-	const char *params[4] = { limitt, leaset, exclude, owner };
+	char limitt[24], leaset[24], pert[24];
+	const char *params[5] = { limitt, leaset, exclude, owner, pert };
 	PGresult *res;
 	enum db_result r;
 
 	snprintf(limitt, sizeof limitt, "%d", limit);
 	snprintf(leaset, sizeof leaset, "%ld", lease_s);
+	snprintf(pert, sizeof pert, "%d", per_webhook);
 	*out = NULL;
 	*n = 0;
 	r = db_query(db, DB_STMT_DELIVERY_CLAIM, params, &res);

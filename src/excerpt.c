@@ -60,38 +60,63 @@ excerpt_append(struct buf *out, const char *data, size_t n, size_t cap)
 	}
 }
 
-/* Every occurrence of secret becomes "***". */
+/* Every occurrence of secret in b becomes "***" (shorter secrets: as many stars). The search
+ * goes on after each replacement, so a secret made of stars cannot match its own replacement. */
 static void
-excerpt_redact(struct buf *out, const char *secret)
+excerpt_redact(struct buf *b, const char *secret)
 {
 	size_t slen = secret != NULL ? strlen(secret) : 0;
-	size_t stars = slen < 3 ? slen : 3;
-	char *from = out->data, *hit;
+	size_t stars = slen < 3 ? slen : 3, at = 0;
+	char *hit;
 
-	if (slen == 0 || from == NULL)
-		return;
-	/* The text only shrinks; the search goes on after each replacement, so a secret made of
-	 * stars cannot match its own replacement. */
-	while ((hit = strstr(from, secret)) != NULL) {
-		size_t tail = out->len - (size_t)(hit - out->data) - slen;
+	while (slen > 0 && b->data != NULL && at < b->len &&
+	    (hit = memmem(b->data + at, b->len - at, secret, slen)) != NULL) {
+		size_t pos = (size_t)(hit - b->data);
 
 		memset(hit, '*', stars);
-		memmove(hit + stars, hit + slen, tail + 1);
-		out->len -= slen - stars;
-		from = hit + stars;
+		memmove(hit + stars, hit + slen, b->len - pos - slen + 1);
+		b->len -= slen - stars;
+		at = pos + stars;
+	}
+}
+
+/* A text cut at the cap may end in the first characters of the secret: those go too (from
+ * four of them on, or the whole of a shorter secret: a single shared letter is no leak). */
+static void
+excerpt_redact_tail(struct buf *b, const char *secret)
+{
+	size_t slen = secret != NULL ? strlen(secret) : 0;
+	size_t least = slen < 4 ? slen : 4;
+
+	for (size_t n = slen > b->len ? b->len : slen; n >= least && n > 0; n--) {
+		if (memcmp(b->data + b->len - n, secret, n) == 0) {
+			b->len -= n;
+			b->data[b->len] = '\0';
+			buf_append_str(b, n < 3 ? "*" : "***");
+			return;
+		}
 	}
 }
 
 void
 excerpt_of_result(const struct outbound_result *res, const char *secret, size_t cap, struct buf *out)
 {
+	struct buf raw;
+
 	buf_reset(out);
 	buf_append(out, "", 0);
+	buf_init(&raw);
 	if (res->status == 0) {
-		excerpt_append(out, res->error, strlen(res->error), cap);
+		buf_append_str(&raw, res->error);
 	} else {
-		excerpt_append(out, res->headers.data != NULL ? res->headers.data : "", res->headers.len, cap);
-		excerpt_append(out, res->body.data != NULL ? res->body.data : "", res->body.len, cap);
+		buf_append(&raw, res->headers.data != NULL ? res->headers.data : "", res->headers.len);
+		buf_append(&raw, res->body.data != NULL ? res->body.data : "", res->body.len);
 	}
-	excerpt_redact(out, secret);
+	/* Redacted whole before it is cut, so no cut can leave a part of the secret unmatched. */
+	excerpt_redact(&raw, secret);
+	excerpt_append(out, raw.data != NULL ? raw.data : "", raw.len, cap);
+	/* The body was cut at the response cap too: its end may be the secret's beginning. */
+	if (res->status != 0 && (res->truncated || out->len + 8 >= cap))
+		excerpt_redact_tail(out, secret);
+	buf_free(&raw);
 }

@@ -47,7 +47,7 @@ payload_standard_signature(const char *secret, const char *id, long long timesta
     char out[PAYLOAD_STANDARD_SIGNATURE_SIZE])
 {
 	static const char prefix[] = "whsec_";
-	unsigned char key[128], mac[crypto_auth_hmacsha256_BYTES];
+	unsigned char key[512], mac[crypto_auth_hmacsha256_BYTES];  /* a Secret has at most 400 characters */
 	const unsigned char *k = (const unsigned char *)secret;
 	size_t klen = strlen(secret);
 	crypto_auth_hmacsha256_state st;

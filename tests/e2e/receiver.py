@@ -79,7 +79,11 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self._server = http.server.ThreadingHTTPServer((host, 0), Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            # The default backlog of 5 makes a burst of deliveries wait for SYN retransmits.
+            request_queue_size = 128
+
+        self._server = Server((host, 0), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.host = host
