@@ -12,10 +12,10 @@
 #include <strings.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
-#include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+#include "clock.h"
 #include "db.h"
 #include "delivery.h"
 #include "excerpt.h"
@@ -65,15 +65,6 @@ struct engine {
 	struct stats stats;
 	int64_t next_stats_us;
 };
-
-static int64_t
-engine_now_us(int clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void
 engine_db_state(struct engine *e, enum db_result r)
@@ -178,7 +169,7 @@ engine_start(struct engine *e, struct flight *f)
 	struct payload_event ev = { .event = f->d.event, .primary_key = f->d.primary_key,
 		.context_identifier = "Default", .changed_by = f->d.changed_by, .field_values_json = f->d.data_json,
 		.timestamp_us = f->d.signalled_us };
-	int64_t now_s = engine_now_us(CLOCK_REALTIME) / 1000000;
+	int64_t now_s = clock_realtime_us() / 1000000;
 	const char *secret = f->d.hook->secret;
 	size_t n = 0;
 
@@ -215,7 +206,7 @@ engine_start(struct engine *e, struct flight *f)
 		snprintf(f->res.error, sizeof f->res.error, "internal error: the transfer cannot start");
 		return false;
 	}
-	f->started_us = engine_now_us(CLOCK_MONOTONIC);
+	f->started_us = clock_monotonic_us();
 	stats_sent(&e->stats, f->d.attempt > 1 || f->d.cycle > 1);
 	return true;
 }
@@ -252,8 +243,8 @@ static void
 engine_finish(struct engine *e, long slot)
 {
 	struct flight *f = e->flights[slot];
-	int64_t now_us = engine_now_us(CLOCK_REALTIME);
-	long latency_ms = f->started_us != 0 ? (long)((engine_now_us(CLOCK_MONOTONIC) - f->started_us) / 1000) : 0;
+	int64_t now_us = clock_realtime_us();
+	long latency_ms = f->started_us != 0 ? (long)((clock_monotonic_us() - f->started_us) / 1000) : 0;
 	char retry_after[64];
 	struct delivery_verdict v = delivery_judge(&e->s.delivery_schedule, f->res.status,
 	    engine_header(&f->res, "Retry-After", retry_after, sizeof retry_after), f->d.cycle, f->d.attempt,
@@ -467,7 +458,7 @@ engine_signals(struct engine *e)
 			sd_notify(0, "READY=1");
 		} else if (!e->stopping) {
 			e->stopping = true;
-			e->stop_deadline_us = engine_now_us(CLOCK_MONOTONIC) + e->s.shutdown_timeout_s * 1000000;
+			e->stop_deadline_us = clock_monotonic_us() + e->s.shutdown_timeout_s * 1000000;
 			sd_notify(0, "STOPPING=1\nSTATUS=Finishing deliveries in flight");
 			log_info("signal %u: stopping; %ld deliveries in flight may take up to %ld s", si.ssi_signo,
 			    e->nflights, e->s.shutdown_timeout_s);
@@ -496,7 +487,7 @@ static void
 engine_write_stats(struct engine *e)
 {
 	long long depth = 0, oldest = 0;
-	int64_t now = engine_now_us(CLOCK_MONOTONIC);
+	int64_t now = clock_monotonic_us();
 
 	if (e->s.delivery_metrics_file == NULL || now < e->next_stats_us)
 		return;
@@ -526,14 +517,14 @@ engine_run(struct engine *e)
 			more = engine_claim(e);
 			/* Drained: sleep until the next due delivery (a retry, a lease running out). */
 			if (!more)
-				wake_us = engine_now_us(CLOCK_MONOTONIC) + engine_idle_ms(e) * 1000;
+				wake_us = clock_monotonic_us() + engine_idle_ms(e) * 1000;
 		}
 		if (curl_multi_perform(e->multi, &running) != CURLM_OK)
 			log_error("libcurl: curl_multi_perform failed");
 		if (engine_reap(e) > 0)
 			more = true;  /* a freed slot, and perhaps a retry due at once */
 		engine_write_stats(e);
-		now = engine_now_us(CLOCK_MONOTONIC);
+		now = clock_monotonic_us();
 		timeout = more && e->nflights < e->s.delivery_concurrency ? 0 : e->stopping ? 100 :
 		    wake_us > now ? (int)((wake_us - now + 999) / 1000) : 0;
 		if (curl_multi_poll(e->multi, extra, extra[1].fd >= 0 ? 2 : 1, timeout, NULL) != CURLM_OK)
@@ -543,9 +534,9 @@ engine_run(struct engine *e)
 		/* NOTIFY of new events (or of a webhook started again). */
 		if (extra[1].fd >= 0 && extra[1].revents != 0 && db_notifications(e->db) != 0)
 			more = true;
-		if (engine_now_us(CLOCK_MONOTONIC) >= wake_us)
+		if (clock_monotonic_us() >= wake_us)
 			more = true;
-		if (e->stopping && engine_now_us(CLOCK_MONOTONIC) >= e->stop_deadline_us)
+		if (e->stopping && clock_monotonic_us() >= e->stop_deadline_us)
 			engine_hand_back(e);
 	}
 	log_info("stopped");

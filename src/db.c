@@ -378,6 +378,18 @@ db_copy(const PGresult *res, int row, int col, char *out, size_t cap)
 	return true;
 }
 
+long long
+db_int(const PGresult *res, int row, int col)
+{
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+char *
+db_text_or_null(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
+}
+
 bool
 db_bool(const PGresult *res, int row, int col)
 {

@@ -9,18 +9,6 @@
 #include "webhook.h"
 #include "xalloc.h"
 
-static char *
-db_delivery_text(const PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
-}
-
-static long long
-db_delivery_int(const PGresult *res, int row, int col)
-{
-	return strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
 enum db_result
 db_delivery_claim(struct db *db, int limit, long lease_s, const char *exclude, const char *owner, int per_webhook,
     struct db_delivery **out, int *n)
@@ -45,21 +33,21 @@ db_delivery_claim(struct db *db, int limit, long lease_s, const char *exclude, c
 		struct webhook *w = xmalloc(sizeof *w);
 
 		webhook_init(w);
-		d->delivery_id = db_delivery_int(res, i, 0);
-		w->id = (int32_t)db_delivery_int(res, i, 1);
+		d->delivery_id = db_int(res, i, 0);
+		w->id = (int32_t)db_int(res, i, 1);
 		snprintf(d->event_id, sizeof d->event_id, "%.36s", PQgetvalue(res, i, 2));
-		d->cycle = (int)db_delivery_int(res, i, 3);
-		d->attempt = (int)db_delivery_int(res, i, 4);
-		d->event = db_delivery_text(res, i, 5);
-		d->primary_key = (int32_t)db_delivery_int(res, i, 6);
-		d->data_json = db_delivery_text(res, i, 7);
-		d->changed_by = (int32_t)db_delivery_int(res, i, 8);
-		d->signalled_us = db_delivery_int(res, i, 9);
-		w->name = db_delivery_text(res, i, 10);
-		w->target_url = db_delivery_text(res, i, 11);
-		w->secret = db_delivery_text(res, i, 12);
-		w->headers_json = db_delivery_text(res, i, 13);
-		w->properties_json = db_delivery_text(res, i, 14);
+		d->cycle = (int)db_int(res, i, 3);
+		d->attempt = (int)db_int(res, i, 4);
+		d->event = db_text_or_null(res, i, 5);
+		d->primary_key = (int32_t)db_int(res, i, 6);
+		d->data_json = db_text_or_null(res, i, 7);
+		d->changed_by = (int32_t)db_int(res, i, 8);
+		d->signalled_us = db_int(res, i, 9);
+		w->name = db_text_or_null(res, i, 10);
+		w->target_url = db_text_or_null(res, i, 11);
+		w->secret = db_text_or_null(res, i, 12);
+		w->headers_json = db_text_or_null(res, i, 13);
+		w->properties_json = db_text_or_null(res, i, 14);
 		d->hook = w;
 		(*n)++;
 	}
@@ -132,7 +120,7 @@ db_delivery_next_due(struct db *db, long long *ms, bool *any)
 		return r;
 	if (!PQgetisnull(res, 0, 0)) {
 		*any = true;
-		*ms = db_delivery_int(res, 0, 0);
+		*ms = db_int(res, 0, 0);
 	}
 	PQclear(res);
 	return DB_OK;
@@ -147,8 +135,8 @@ db_delivery_queue(struct db *db, long long *depth, long long *oldest_ms)
 	*depth = *oldest_ms = 0;
 	if (r != DB_OK)
 		return r;
-	*depth = db_delivery_int(res, 0, 0);
-	*oldest_ms = db_delivery_int(res, 0, 1);
+	*depth = db_int(res, 0, 0);
+	*oldest_ms = db_int(res, 0, 1);
 	PQclear(res);
 	return DB_OK;
 }

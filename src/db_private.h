@@ -38,5 +38,9 @@ enum db_result db_query_row(struct db *db, enum db_statement stmt, const char *c
 
 /* A boolean column: 't' or 'f'. */
 bool db_bool(const PGresult *res, int row, int col);
+/* An integer column. */
+long long db_int(const PGresult *res, int row, int col);
+/* A text column, copied (NULL for SQL NULL), for the caller to free. */
+char *db_text_or_null(const PGresult *res, int row, int col);
 
 #endif

@@ -22,18 +22,6 @@ db_int_param(long long value, bool present, char text[DB_INT_TEXT_SIZE])
 	return text;
 }
 
-static char *
-db_text_or_null(const PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
-}
-
-static long long
-db_int(const PGresult *res, int row, int col)
-{
-	return strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
 /* The comma-joined event names (they contain no comma: see the schema). */
 static void
 db_split_events(const char *joined, struct webhook *w)

@@ -2,39 +2,20 @@
 
 #include "excerpt.h"
 
-#include <stdint.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes available), or 0. */
-static size_t
-excerpt_utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
+#include "jsontree.h"
 
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
+/* A character the answer may keep: valid UTF-8 (jsontree's strict reading) that XML can carry
+ * too: no C0 control but tab and line breaks, no DEL, no U+FFFE or U+FFFF. Its length, or 0. */
+static size_t
+excerpt_char_len(const unsigned char *s, size_t n)
+{
+	size_t len = jsontree_utf8_char((const char *)s, n);
+
+	if (len == 1 && ((s[0] < 0x20 && s[0] != '\t' && s[0] != '\n' && s[0] != '\r') || s[0] == 0x7f))
 		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff || cp > 0x10ffff)
+	if (len == 3 && s[0] == 0xef && s[1] == 0xbf && (s[2] == 0xbe || s[2] == 0xbf))
 		return 0;
 	return len;
 }
@@ -46,13 +27,11 @@ excerpt_append(struct buf *out, const char *data, size_t n, size_t cap)
 	const unsigned char *s = (const unsigned char *)data;
 
 	for (size_t i = 0; i < n;) {
-		size_t len = excerpt_utf8_len(s + i, n - i);
-		bool plain = len > 1 || (len == 1 && (s[i] >= 0x20 || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') &&
-		    s[i] != 0x7f);
+		size_t len = excerpt_char_len(s + i, n - i);
 
-		if (out->len + (plain ? len : 1) > cap)
+		if (out->len + (len > 0 ? len : 1) > cap)
 			return;
-		if (plain)
+		if (len > 0)
 			buf_append(out, s + i, len);
 		else
 			buf_append(out, "?", 1);

@@ -100,24 +100,26 @@ hookparse_state_text(const char *property, const char *text, enum webhook_state 
 	return true;
 }
 
-/* State: a name in any case or a number; null or absent is Active, as for a new webhook. */
+/* A state member (State, StatusFilter): a name in any case or a number 0 to 3; null or absent
+ * (and "" where empty_is_absent) is fallback. */
 static bool
-hookparse_state(yajl_val body, enum webhook_state *out, char msg[HOOKPARSE_MESSAGE_SIZE])
+hookparse_state_member(yajl_val body, const char *property, enum webhook_state fallback, bool empty_is_absent,
+    enum webhook_state *out, char msg[HOOKPARSE_MESSAGE_SIZE])
 {
 	yajl_val v;
 
-	*out = WEBHOOK_STATE_ACTIVE;
-	if (!hookparse_member(body, "State", &v, msg))
+	*out = fallback;
+	if (!hookparse_member(body, property, &v, msg))
 		return false;
-	if (v == NULL || YAJL_IS_NULL(v))
+	if (v == NULL || YAJL_IS_NULL(v) || (empty_is_absent && YAJL_IS_STRING(v) && *v->u.string == '\0'))
 		return true;
 	if (YAJL_IS_STRING(v))
-		return hookparse_state_text("State", v->u.string, out, msg);
+		return hookparse_state_text(property, v->u.string, out, msg);
 	if (YAJL_IS_INTEGER(v) && YAJL_GET_INTEGER(v) >= 0 && YAJL_GET_INTEGER(v) <= 3) {
 		*out = (enum webhook_state)YAJL_GET_INTEGER(v);
 		return true;
 	}
-	return hookparse_fail(msg, "State must be Unknown, Active, Stopped or TooManyErrors (or 0 to 3).");
+	return hookparse_fail(msg, "%s must be Unknown, Active, Stopped or TooManyErrors (or 0 to 3).", property);
 }
 
 /* The code point of the valid UTF-8 sequence at p (yajl has validated it), and its length. */
@@ -377,7 +379,8 @@ hookparse_webhook(yajl_val body, struct webhook *out, char msg[HOOKPARSE_MESSAGE
 	    hookparse_events(body, out, msg) &&
 	    hookparse_target_url(body, out, msg) &&
 	    hookparse_string(body, "Secret", HOOKPARSE_SECRET_MAX, &out->secret, msg) &&
-	    hookparse_state(body, &out->state, msg) &&
+	    /* Absent is Active, as for a new webhook. */
+	    hookparse_state_member(body, "State", WEBHOOK_STATE_ACTIVE, false, &out->state, msg) &&
 	    hookparse_type(body, out, msg) &&
 	    hookparse_headers(body, out, msg) &&
 	    hookparse_properties(body, out, msg);
@@ -408,7 +411,6 @@ bool
 hookparse_filter(yajl_val body, struct db_webhook_filter *out, char msg[HOOKPARSE_MESSAGE_SIZE])
 {
 	enum webhook_state state = WEBHOOK_STATE_UNKNOWN;
-	yajl_val v = NULL;
 
 	out->name = out->event = NULL;
 	out->state = -1;
@@ -416,21 +418,11 @@ hookparse_filter(yajl_val body, struct db_webhook_filter *out, char msg[HOOKPARS
 		return true;
 	if (!YAJL_IS_OBJECT(body))
 		return hookparse_fail(msg, "The body must be a JSON object: {NameFilter, EventFilter, StatusFilter}.");
+	/* "" is no filter, as for the other two; so is Unknown. */
 	if (!hookparse_filter_string(body, "NameFilter", &out->name, msg) ||
 	    !hookparse_filter_string(body, "EventFilter", &out->event, msg) ||
-	    !hookparse_member(body, "StatusFilter", &v, msg))
+	    !hookparse_state_member(body, "StatusFilter", WEBHOOK_STATE_UNKNOWN, true, &state, msg))
 		return false;
-	/* "" is no filter, as for the other two. */
-	if (v != NULL && YAJL_IS_STRING(v) && *v->u.string != '\0' &&
-	    !hookparse_state_text("StatusFilter", v->u.string, &state, msg))
-		return false;
-	if (v != NULL && YAJL_IS_INTEGER(v)) {
-		if (YAJL_GET_INTEGER(v) < 0 || YAJL_GET_INTEGER(v) > 3)
-			return hookparse_fail(msg, "StatusFilter must be Unknown, Active, Stopped or TooManyErrors (or 0 to 3).");
-		state = (enum webhook_state)YAJL_GET_INTEGER(v);
-	} else if (v != NULL && !YAJL_IS_NULL(v) && !YAJL_IS_STRING(v)) {
-		return hookparse_fail(msg, "StatusFilter must be Unknown, Active, Stopped or TooManyErrors (or 0 to 3).");
-	}
 	out->state = state == WEBHOOK_STATE_UNKNOWN ? -1 : (int)state;
 	return true;
 }

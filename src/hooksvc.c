@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "carrier.h"
+#include "clock.h"
 #include "emit.h"
 #include "hookparse.h"
 #include "jsonpatch.h"
@@ -76,15 +77,6 @@ hooksvc_list(struct hooksvc *svc, const struct hooksvc_caller *caller, const str
 	return hooksvc_from_db(db_webhook_list(svc->db, &scope, filter, out));
 }
 
-static int64_t
-hooksvc_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* The first line of what the target answered, made printable. */
 static void
 hooksvc_status_line(const struct outbound_result *res, char *out, size_t cap)
@@ -132,7 +124,7 @@ hooksvc_send_test(struct hooksvc *svc, const struct hooksvc_caller *caller, cons
 	if (sem_trywait(svc->check_slots) != 0)
 		return hooksvc_fail(msg, HOOKSVC_BUSY, "Every target check slot is busy; try again shortly.");
 	payload_new_event_id(ev.event_id);
-	ev.timestamp_us = hooksvc_now_us();
+	ev.timestamp_us = clock_realtime_us();
 	buf_init(&body);
 	if (!payload_body(&ev, hook, &body)) {
 		r = hooksvc_fail(msg, HOOKSVC_DB_FAILED, "The test event cannot be written.");

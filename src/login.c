@@ -7,39 +7,21 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 
 #include "auth.h"
 #include "changes.h"
+#include "clock.h"
 #include "cookie.h"
 #include "credcache.h"
 #include "metrics.h"
 #include "throttle.h"
-
-static int64_t
-login_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t
-login_monotonic_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* An entry stands on its own (no database read) only under the generation it was read in, while
  * the change feed vouches for it, and before it expires. */
 static bool
 login_entry_current(const struct credcache_entry *e, uint64_t generation)
 {
-	return generation != 0 && e->generation == generation && login_now_us() < e->expires_us;
+	return generation != 0 && e->generation == generation && clock_realtime_us() < e->expires_us;
 }
 
 /* Enters (true) or leaves (false) the gate that bounds concurrent password hashing. */
@@ -75,7 +57,7 @@ login_basic(struct call *call, const struct auth_credentials *cred)
 		return true;
 	}
 	metrics_count_cache(METRICS_CACHE_CREDENTIALS, false);
-	wait_s = throttle_wait_s(w->app->throttle, call->req->remote_addr, login_monotonic_us());
+	wait_s = throttle_wait_s(w->app->throttle, call->req->remote_addr, clock_monotonic_us());
 	if (wait_s > 0) {
 		snprintf(message, sizeof message, "Too many failed logins from this address; try again in %ld s.", wait_s);
 		reply_error(call, 429, "TooManyRequests", message, "webhookd/auth");
@@ -90,7 +72,7 @@ login_basic(struct call *call, const struct auth_credentials *cred)
 		login_hash_gate(w->app, true);
 		auth_password_verify_dummy(w->crypt, cred->password);
 		login_hash_gate(w->app, false);
-		throttle_failure(w->app->throttle, call->req->remote_addr, login_monotonic_us());
+		throttle_failure(w->app->throttle, call->req->remote_addr, clock_monotonic_us());
 		reply_unauthorized(call, invalid);
 		return false;
 	}
@@ -99,7 +81,7 @@ login_basic(struct call *call, const struct auth_credentials *cred)
 		return false;
 	}
 	if (login.deleted) {
-		throttle_failure(w->app->throttle, call->req->remote_addr, login_monotonic_us());
+		throttle_failure(w->app->throttle, call->req->remote_addr, clock_monotonic_us());
 		reply_unauthorized(call, invalid);
 		return false;
 	}
@@ -114,7 +96,7 @@ login_basic(struct call *call, const struct auth_credentials *cred)
 		login_hash_gate(w->app, false);
 	}
 	if (!ok) {
-		throttle_failure(w->app->throttle, call->req->remote_addr, login_monotonic_us());
+		throttle_failure(w->app->throttle, call->req->remote_addr, clock_monotonic_us());
 		reply_unauthorized(call, invalid);
 		return false;
 	}
