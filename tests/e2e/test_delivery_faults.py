@@ -449,3 +449,35 @@ def test_the_metrics_file_counts(faults, rx):
     assert m['webhookd_delivery_latency_seconds_bucket{le="+Inf"}'] == m["webhookd_delivery_latency_seconds_count"]
     assert m["webhookd_delivery_outcomes_total{outcome=\"succeeded\"}"] + \
         m["webhookd_delivery_outcomes_total{outcome=\"failed\"}"] <= m["webhookd_delivery_attempts_total"]
+
+
+# -- SIGHUP: settings re-read, a bad file kept out ------------------------------------------------
+
+def test_sighup_reloads_the_settings_and_keeps_them_when_the_file_is_bad(faults, rx):
+    stack = faults
+    conf = stack.dir / "webhookd.conf"
+    saved = conf.read_text()
+    event = unique("order.") + ".reloaded"
+    path = unique("/hup-")
+    hook = save_hook(stack, rx.url(path), [event])
+    d = stack.daemons.start_extra()
+    stack.daemons.main.kill(signal.SIGTERM)  # the extra daemon is the only one delivering now
+    assert stack.daemons.main.wait() == 0
+    try:
+        # A file it cannot read: the daemon says so and keeps delivering with what it had.
+        conf.write_text(saved + "delivery_max_cycles = many\n")
+        d.kill(signal.SIGHUP)
+        until(lambda: "keeping the current settings" in d.lines_of_this_run(), what="the refused reload")
+        signal_event(stack, event, 1)
+        wait_deliveries(rx, path, 1)
+        # A good one: debug logging shows each attempt from now on.
+        conf.write_text(saved + "log_level = debug\n")
+        d.kill(signal.SIGHUP)
+        until(lambda: "reload: configuration applied" in d.lines_of_this_run(), what="the reload")
+        signal_event(stack, event, 2)
+        wait_deliveries(rx, path, 2)
+        line = "to webhook %d, %s attempt 1.1: 200" % (hook["WebhookId"], event)
+        until(lambda: line in d.lines_of_this_run(), what="the attempt's debug line")
+        assert d.running()
+    finally:
+        conf.write_text(saved)
