@@ -524,6 +524,10 @@ engine_run(struct engine *e)
 		if (engine_reap(e) > 0)
 			more = true;  /* a freed slot, and perhaps a retry due at once */
 		engine_write_stats(e);
+		/* A NOTIFY that arrived during one of those queries is already in libpq's buffer, and the
+		 * socket will not say so: drain it here, or it would wait for the idle timer. */
+		if (db_notifications(e->db) > 0)
+			more = true;
 		now = clock_monotonic_us();
 		timeout = more && e->nflights < e->s.delivery_concurrency ? 0 : e->stopping ? 100 :
 		    wake_us > now ? (int)((wake_us - now + 999) / 1000) : 0;
