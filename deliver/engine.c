@@ -258,7 +258,7 @@ engine_finish(struct engine *e, long slot)
 	buf_init(&excerpt);
 	excerpt_of_result(&f->res, f->d.hook->secret, EXCERPT_MAX, &excerpt);
 	o.response = excerpt.data;
-	r = db_delivery_record(e->db, f->d.delivery_id, e->owner, &o);
+	r = db_delivery_record(e->db, f->d.hook->id, f->d.delivery_id, e->owner, &o);
 	engine_db_state(e, r);
 	if (r != DB_OK)
 		log_warning("delivery %lld: the attempt's outcome could not be recorded; the lease runs out and "

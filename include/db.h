@@ -142,7 +142,7 @@ struct db_delivery_outcome {
 	long delay_ms;
 	int max_consecutive;
 };
-enum db_result db_delivery_record(struct db *db, int64_t delivery_id, const char *owner,
+enum db_result db_delivery_record(struct db *db, int32_t webhook_id, int64_t delivery_id, const char *owner,
     const struct db_delivery_outcome *o);
 /* Hands leases back (ids: "{1,2}"), so another daemon may take them at once. */
 enum db_result db_delivery_release(struct db *db, const char *owner, const char *ids);

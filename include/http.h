@@ -28,6 +28,10 @@ struct request {
 	const char *content_type;
 	const char *if_modified_since;
 	const char *if_unmodified_since;
+	/* A header that takes one value (SO-TimeZone, Content-Type, ...) but came more than once, by
+	 * the name a client writes; NULL when none did. List headers (Accept, Accept-Language,
+	 * Cookie) arrive joined instead, as RFC 9110, 5.3 allows. */
+	const char *repeated_header;
 	const char *body;          /* NUL-terminated copy of the body, at most max_body bytes */
 	size_t body_len;
 	bool body_too_large;       /* the declared body exceeds max_body; body is then empty */
@@ -58,5 +62,10 @@ const char *http_status_text(int status);
 const char *http_skip_ows(const char *p);
 /* A token character (RFC 9110, 5.6.2). */
 bool http_is_tchar(char c);
+/* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) (RFC 9110, 12.4.2), the one parser
+ * of weights (Accept, Accept-Language): *thousandths gets 0..1000. Returns the character after
+ * the qvalue, or NULL when p does not start with one; the caller checks that a delimiter follows,
+ * so "0x1", "1e-3" and "0.5x" are refused rather than read as a number strtod would make of them. */
+const char *http_parse_qvalue(const char *p, int *thousandths) __attribute__((warn_unused_result));
 
 #endif

@@ -103,7 +103,10 @@ CREATE TRIGGER webhook_state_event AFTER UPDATE OF state ON webhook
 -- counters, its state (TooManyErrors after max_consecutive failed attempts in a row, or at once
 -- when gone), and what becomes of the delivery: action 0 done, 1 retry in this cycle, 2 a new
 -- cycle with a new EventId, 3 given up. Only the daemon holding the lease moves the delivery.
-CREATE FUNCTION webhook_delivery_record(p_delivery bigint, p_leased_by text, p_status integer, p_error text,
+-- Locks are taken in the order a DELETE of the webhook takes them (the webhook, then what
+-- cascades from it), so recording while the webhook is deleted waits instead of deadlocking.
+CREATE FUNCTION webhook_delivery_record(p_webhook integer, p_delivery bigint, p_leased_by text, p_status integer,
+    p_error text,
     p_latency_ms integer, p_response text, p_failed boolean, p_gone boolean, p_action integer, p_delay_ms integer,
     p_max_consecutive integer)
 RETURNS void
@@ -112,6 +115,7 @@ DECLARE
     d webhook_delivery;
     consecutive integer;
 BEGIN
+    PERFORM FROM webhook WHERE webhook_id = p_webhook FOR NO KEY UPDATE;
     SELECT * INTO d FROM webhook_delivery WHERE delivery_id = p_delivery FOR UPDATE;
     IF NOT FOUND THEN
         RETURN;  -- the webhook was deleted meanwhile

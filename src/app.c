@@ -206,6 +206,13 @@ app_serve(struct app_worker *w, const struct request *req, struct response *resp
 		    "\"application/json, application/xml;q=0.5\".");
 		return;
 	}
+	/* Which of two values was meant cannot be known: refuse rather than let the first one win. */
+	if (req->repeated_header != NULL) {
+		snprintf(message, sizeof message, "The %s header appears more than once; it takes a single value.",
+		    req->repeated_header);
+		reply_bad_request(&call, message);
+		return;
+	}
 	switch (router_match(api_routes, api_nroutes, req->method, req->path, &route, &call.params, allow)) {
 	case ROUTE_FOUND:
 		break;

@@ -125,7 +125,7 @@ static const struct {
 	    "d.data::text, d.changed_by, (extract(epoch FROM d.signalled_at) * 1000000)::bigint, "
 	    "w.name, w.target_url, w.secret, w.headers::text, w.properties::text", 5, true },
 	[DB_STMT_DELIVERY_RECORD] = { "delivery_record",
-	    "SELECT webhook_delivery_record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11, true },
+	    "SELECT webhook_delivery_record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", 12, true },
 	[DB_STMT_DELIVERY_RELEASE] = { "delivery_release",
 	    "UPDATE webhook_delivery SET leased_until = NULL, leased_by = NULL "
 	    "WHERE leased_by = $1 AND delivery_id = ANY ($2::bigint[])", 2, true },
@@ -308,9 +308,10 @@ db_query(struct db *db, enum db_statement stmt, const char *const *params, PGres
 			return DB_OK;
 		}
 		/* The SQLSTATE lives in res: read it before PQclear. 57014 is statement_timeout or a
-		 * cancel, 57P0x the server shutting down: worth a retry by the client, so 503. */
+		 * cancel, 57P0x the server shutting down, class 40 a deadlock or serialization
+		 * failure: worth a retry by the client, so 503. */
 		sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		transient = sqlstate != NULL && strncmp(sqlstate, "57", 2) == 0;
+		transient = sqlstate != NULL && (strncmp(sqlstate, "57", 2) == 0 || strncmp(sqlstate, "40", 2) == 0);
 		/* The primary message only: a DETAIL may quote the failing row, secrets and all. */
 		log_error("database: %s failed (SQLSTATE %s): %s", db_statements[stmt].name,
 		    sqlstate != NULL ? sqlstate : "none", db_result_error_text(db, res));

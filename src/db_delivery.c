@@ -76,14 +76,16 @@ db_delivery_free_all(struct db_delivery *d, int n)
 }
 
 enum db_result
-db_delivery_record(struct db *db, int64_t delivery_id, const char *owner, const struct db_delivery_outcome *o)
+db_delivery_record(struct db *db, int32_t webhook_id, int64_t delivery_id, const char *owner,
+    const struct db_delivery_outcome *o)
 {
-	char idt[24], statust[24], latt[24], actiont[24], delayt[24], maxt[24];
-	const char *params[11] = { idt, owner, o->status != 0 ? statust : NULL, o->error, latt, o->response,
+	char hookt[24], idt[24], statust[24], latt[24], actiont[24], delayt[24], maxt[24];
+	const char *params[12] = { hookt, idt, owner, o->status != 0 ? statust : NULL, o->error, latt, o->response,
 		o->failed ? "true" : "false", o->gone ? "true" : "false", actiont, delayt, maxt };
 	PGresult *res;
 	enum db_result r;
 
+	snprintf(hookt, sizeof hookt, "%d", (int)webhook_id);
 	snprintf(idt, sizeof idt, "%lld", (long long)delivery_id);
 	snprintf(statust, sizeof statust, "%ld", o->status);
 	snprintf(latt, sizeof latt, "%ld", o->latency_ms);

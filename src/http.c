@@ -83,3 +83,25 @@ http_is_tchar(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
+
+const char *
+http_parse_qvalue(const char *p, int *thousandths)
+{
+	int value, scale = 100;
+
+	if (*p != '0' && *p != '1')
+		return NULL;
+	value = (*p++ - '0') * 1000;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (scale == 0)
+				return NULL; /* a fourth decimal */
+			value += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (value > 1000)
+		return NULL; /* "1.5": after a 1 only zeros may follow */
+	*thousandths = value;
+	return p;
+}

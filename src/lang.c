@@ -98,20 +98,14 @@ lang_parse_accept(const char *header, struct lang_request *r)
 			return false;
 		p = http_skip_ows(p);
 		if (*p == ';') {
-			char *end;
-			double v;
-
 			p = http_skip_ows(p + 1);
 			if ((p[0] != 'q' && p[0] != 'Q') || p[1] != '=')
 				return false;
-			p += 2;
-			if (*p != '0' && *p != '1')
+			/* The grammar's qvalue, not strtod's: "0x1", "1e-3" and ".5" are malformed. */
+			p = http_parse_qvalue(p + 2, &q);
+			if (p == NULL)
 				return false;
-			v = strtod(p, &end);
-			if (end == p || end - p > 5 || v < 0 || v > 1)
-				return false;
-			q = (int)(v * 1000 + 0.5);
-			p = http_skip_ows(end);
+			p = http_skip_ows(p);
 		}
 		if (*p != ',' && *p != '\0')
 			return false;

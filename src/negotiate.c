@@ -50,32 +50,6 @@ parse_token(const char *p, char *out, size_t cap)
 	return n > 0 ? p : NULL;
 }
 
-/* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), in thousandths. */
-static bool
-parse_qvalue(const char *v, int *q)
-{
-	int value, scale = 100;
-
-	if (v[0] != '0' && v[0] != '1')
-		return false;
-	value = (v[0] - '0') * 1000;
-	if (v[1] == '\0')
-		goto done;
-	if (v[1] != '.')
-		return false;
-	for (const char *p = v + 2; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9' || scale == 0)
-			return false;
-		value += (*p - '0') * scale;
-		scale /= 10;
-	}
-done:
-	if (value > 1000)
-		return false;
-	*q = value;
-	return true;
-}
-
 /* One parameter value: a token or a quoted string (unquoted into out). */
 static const char *
 parse_param_value(const char *p, char *out, size_t cap)
@@ -127,13 +101,17 @@ parse_range(const char *p, struct media_range *r)
 		p = parse_token(p, name, ACCEPT_TOKEN_MAX);
 		if (p == NULL || *p != '=')
 			return NULL;
+		if (strcasecmp(name, "q") == 0) {
+			/* weight = OWS ";" OWS "q=" qvalue: never quoted, and nothing may follow the digits. */
+			p = http_parse_qvalue(p + 1, &r->q);
+			if (p == NULL || (*p != ' ' && *p != '\t' && *p != ';' && *p != ',' && *p != '\0'))
+				return NULL;
+			continue;
+		}
 		p = parse_param_value(p + 1, value, ACCEPT_TOKEN_MAX);
 		if (p == NULL)
 			return NULL;
-		if (strcasecmp(name, "q") == 0) {
-			if (!parse_qvalue(value, &r->q))
-				return NULL;
-		} else if (strcasecmp(name, "charset") == 0) {
+		if (strcasecmp(name, "charset") == 0) {
 			r->charset_ok = strcasecmp(value, "utf-8") == 0 || strcasecmp(value, "utf8") == 0 ||
 			    strcmp(value, "*") == 0;
 		}

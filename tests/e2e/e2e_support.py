@@ -208,27 +208,76 @@ class Stack:
         return "host=%s user=postgres dbname=webhookd" % (self.dir / "pg" / "sock")
 
     def db(self):
-        """An autocommit superuser connection (peer authentication maps root to postgres)."""
+        """An autocommit superuser connection (peer authentication maps root to postgres). It
+        LISTENs on the change feed's channel too, to know when a write announced a change."""
         if self._db is None or self._db.closed:
             self._db = psycopg2.connect(self.dsn())
             self._db.autocommit = True
+            with self._db.cursor() as cur:
+                cur.execute("LISTEN webhookd_cache")
         return self._db
+
+    # -- the change feed ---------------------------------------------------------------------
+    def invalidations(self):
+        """How many announcements the daemon's change feed has acted on (its metrics), or None
+        when the daemon does not answer (then nothing is cached either)."""
+        try:
+            r = self.request("GET", "/_webhookd/metrics")
+        except OSError:
+            return None
+        if r.status != 200:
+            return None
+        for line in r.body.decode().splitlines():
+            if line.startswith("webhookd_cache_invalidations_total "):
+                return int(line.split()[1])
+        return None
+
+    def _settle(self, conn, before, timeout=3):
+        """After a write: when it announced changes (this session hears its own NOTIFYs), waits
+        until the daemon's feed has acted on as many, so the next request cannot be served from
+        what the write made stale: an event, instead of a sleep that races the feed. A feed that
+        is not listening (its connection was cut, and it reconnects) hears nothing, but then the
+        daemon caches nothing either: after the timeout the test goes on."""
+        conn.poll()
+        announced = len(conn.notifies)
+        del conn.notifies[:]
+        if not announced or before is None:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            now = self.invalidations()
+            if now is None or now >= before + announced:
+                return
+            time.sleep(0.005)
 
     def close_db(self):
         if self._db is not None and not self._db.closed:
             self._db.close()
         self._db = None
 
+    @staticmethod
+    def _may_announce(query):
+        """Whether a statement may announce a change. Reads must not ask the daemon for its
+        metrics: a test may be holding every worker on a lock while it reads."""
+        q = query.lstrip().upper()
+        return not q.startswith(("SELECT", "SHOW", "WITH", "LISTEN", "SET ")) or "PG_NOTIFY" in q
+
     def sql(self, query, params=None):
-        """Runs one statement; returns all rows when it yields any, else None."""
+        """Runs one statement; returns all rows when it yields any, else None. A write that
+        announces a change returns once the daemon has acted on it."""
         conn = self.db()
+        before = self.invalidations() if self._may_announce(query) else None
         with conn.cursor() as cur:
             cur.execute(query, params)
-            return cur.fetchall() if cur.description is not None else None
+            rows = cur.fetchall() if cur.description is not None else None
+        self._settle(conn, before)
+        return rows
 
     def transaction(self, *statements):
-        """Runs (query, params) pairs in one transaction; rolls back if any fails."""
+        """Runs (query, params) pairs in one transaction; rolls back if any fails. Returns once
+        the daemon has acted on what the commit announced."""
         conn = self.db()
+        before = self.invalidations() if any(self._may_announce(q) for q, _ in statements) else None
         with conn.cursor() as cur:
             cur.execute("BEGIN")
             try:
@@ -238,12 +287,13 @@ class Stack:
                 cur.execute("ROLLBACK")
                 raise
             cur.execute("COMMIT")
+        self._settle(conn, before)
 
     def flush_caches(self):
         """The daemon answers from memory while nothing changes. Announcing a change, as the
-        triggers do, makes the next requests read the database (and wait on a lock there)."""
+        triggers do, makes the next requests read the database (and wait on a lock there);
+        sql() returns once the daemon has heard it."""
         self.sql("SELECT pg_notify('webhookd_cache', 'e2e')")
-        time.sleep(0.3)
 
     def psql(self, *args):
         """psql through the stack script (superuser, database webhookd); returns its output."""

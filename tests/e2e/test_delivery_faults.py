@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from e2e_support import pid_alive, private_stack
+from e2e_support import basic, pid_alive, private_stack
 from test_delivery import (  # noqa: F401 - arrival_times, rx_server and rx are fixtures
     arrival_times, attempts, deliverd_pid, deliveries, leaked_secrets, queued, rx, rx_server, save_hook,
     signal as signal_event, state, unique, until, usage, wait_deliveries)
@@ -481,3 +481,25 @@ def test_sighup_reloads_the_settings_and_keeps_them_when_the_file_is_bad(faults,
         assert d.running()
     finally:
         conf.write_text(saved)
+
+
+# -- a webhook deleted while its deliveries are answered ------------------------------------------
+
+def test_deleting_a_webhook_while_its_attempts_are_recorded_neither_deadlocks_nor_fails(faults, rx):
+    """Recording an attempt and deleting its webhook lock the same rows; they take them in the same
+    order (the webhook first), so the delete waits for the records (or they for it) and never
+    deadlocks. The answers come back while the DELETE runs."""
+    stack = faults
+    event = unique("order.") + ".deleted"
+    path = unique("/del-")
+    hook = save_hook(stack, rx.url(path), [event])
+    rx.respond(path, delay=0.5)
+    for pk in range(8):
+        signal_event(stack, event, pk)
+    wait_deliveries(rx, path, 8)  # all eight in flight, answered in about 0.5 s
+    r = stack.request("DELETE", "/api/v1/Webhook/%d" % hook["WebhookId"],
+                      headers={"Authorization": basic(stack.user, stack.password)})
+    assert r.status == 204, r
+    until(lambda: stack.sql("SELECT count(*) FROM webhook_delivery")[0][0] == 0, what="the queue to empty")
+    assert "deadlock" not in (stack.dir / "log" / "postgresql.log").read_text(errors="replace")
+    assert stack.daemons.main.running()
