@@ -82,12 +82,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (!settings_load(&s, config_path, environ, err, sizeof err)) {
-		log_error("%s", err);
+		log_error("configuration: %s", err);
 		return 1;
 	}
 	if (check_only) {
 		settings_free(&s);
-		printf("configuration ok\n");
+		printf("configuration OK\n");
 		return 0;
 	}
 	log_set_level((enum log_level)s.log_level);

@@ -142,3 +142,27 @@ def test_make_distcheck():
     assert "archives ready for distribution" in out
     for tarball in BUILD.glob("webhookd-*.tar.gz"):
         tarball.unlink()
+
+
+@pytest.mark.parametrize("prog", ["usr/sbin/webhookd", "usr/sbin/webhook-deliverd"])
+def test_check_config(staged, tmp_path, prog):
+    """--check-config validates the settings without starting: OK and 0, or the setting at fault
+    (file and line) and 1."""
+    good = tmp_path / "good.conf"
+    good.write_text("database = dbname=webhookd\n# a comment\nworkers = 4\ndelivery_retry_delays_ms = 500,2000\n")
+    bad = tmp_path / "bad.conf"
+    bad.write_text("database = dbname=webhookd\nworkers = 0\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOKD_")}
+    ok = subprocess.run([str(staged / prog), "-c", str(good), "--check-config"], stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, env=env)
+    assert (ok.returncode, ok.stdout, ok.stderr) == (0, b"configuration OK\n", b"")
+    no = subprocess.run([str(staged / prog), "-c", str(bad), "--check-config"], stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, env=env)
+    assert (no.returncode, no.stdout) == (1, b"")
+    assert no.stderr == ('<3>configuration: %s:2: invalid workers "0": expected an integer from 1 to 256\n'
+                         % bad).encode()
+    # The environment wins over the file, and is checked too.
+    env["WEBHOOKD_DELIVERY_RETRY_DELAYS_MS"] = "1,,2"
+    no = subprocess.run([str(staged / prog), "-c", str(good), "--check-config"], stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, env=env)
+    assert no.returncode == 1 and b"delivery_retry_delays_ms" in no.stderr
