@@ -18,6 +18,10 @@ enum body_media {
 	BODY_MEDIA_MERGE_PATCH,  /* application/merge-patch+json */
 };
 
+/* Content-Type: the media type, without parameters, in any case; false for another type or a
+ * charset other than UTF-8. "" (none) is JSON. */
+bool body_content_type(const char *content_type, enum body_media *out) __attribute__((warn_unused_result));
+
 /* The parsed body, or NULL when there is none (empty or white space). False after replying. */
 bool body_json(struct call *call, yajl_val *out, enum body_media *media) __attribute__((warn_unused_result));
 

@@ -62,6 +62,9 @@ const char *http_status_text(int status);
 const char *http_skip_ows(const char *p);
 /* A token character (RFC 9110, 5.6.2). */
 bool http_is_tchar(char c);
+/* An HTTP date in the IMF-fixdate form every current sender uses ("Sun, 06 Nov 1994 08:49:37
+ * GMT", RFC 9110 5.6.7), as seconds since the epoch; false for anything else. */
+bool http_date_parse(const char *value, long long *out) __attribute__((warn_unused_result));
 /* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) (RFC 9110, 12.4.2), the one parser
  * of weights (Accept, Accept-Language): *thousandths gets 0..1000. Returns the character after
  * the qvalue, or NULL when p does not start with one; the caller checks that a delimiter follows,

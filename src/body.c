@@ -11,9 +11,8 @@
 #include "jsontree.h"
 #include "query.h"
 
-/* The media type of Content-Type, without parameters; a charset other than UTF-8 is refused. */
-static bool
-body_media_of(const char *content_type, enum body_media *out)
+bool
+body_content_type(const char *content_type, enum body_media *out)
 {
 	static const struct { const char *name; enum body_media media; } known[] = {
 		{ "application/json", BODY_MEDIA_JSON }, { "text/json", BODY_MEDIA_JSON },
@@ -54,7 +53,7 @@ body_json(struct call *call, yajl_val *out, enum body_media *media)
 	size_t i;
 
 	*out = NULL;
-	if (!body_media_of(req->content_type != NULL ? req->content_type : "", media)) {
+	if (!body_content_type(req->content_type != NULL ? req->content_type : "", media)) {
 		reply_error(call, 415, "UnsupportedMediaType", "The request body must be JSON in UTF-8: "
 		    "Content-Type application/json (or text/json, application/json-patch+json, "
 		    "application/merge-patch+json).", "webhookd/request");
@@ -132,16 +131,12 @@ bool
 body_http_date(struct call *call, const char *header, const char *value, int64_t *out)
 {
 	char message[160];
-	struct tm tm;
-	const char *end;
+	long long secs;
 
 	*out = INT64_MIN;
 	if (value == NULL)
 		return true;
-	memset(&tm, 0, sizeof tm);
-	/* IMF-fixdate (RFC 9110, 5.6.7), the form every current client sends. */
-	end = strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	if (end == NULL || *end != '\0') {
+	if (!http_date_parse(value, &secs)) {
 		/* RFC 9110 says to ignore an invalid date; a condition the client meant to set is not
 		 * silently dropped here. */
 		snprintf(message, sizeof message, "%s is not an HTTP date such as \"Sun, 06 Nov 1994 08:49:37 GMT\".",
@@ -149,7 +144,7 @@ body_http_date(struct call *call, const char *header, const char *value, int64_t
 		reply_bad_request(call, message);
 		return false;
 	}
-	*out = (int64_t)timegm(&tm);
+	*out = secs;
 	return true;
 }
 

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "http.h"
+
 void
 delivery_schedule_default(struct delivery_schedule *s)
 {
@@ -53,8 +55,7 @@ delivery_parse_delays(const char *text, struct delivery_schedule *s)
 long
 delivery_retry_after_ms(const char *value, int64_t now_s)
 {
-	struct tm tm;
-	const char *end;
+	long long date;
 	char *num_end;
 	long secs;
 
@@ -67,12 +68,11 @@ delivery_retry_after_ms(const char *value, int64_t now_s)
 			return -1;
 		return secs * 1000;
 	}
-	memset(&tm, 0, sizeof tm);
-	end = strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	if (end == NULL || *end != '\0')
+	if (!http_date_parse(value, &date))
 		return -1;
-	secs = (long)((int64_t)timegm(&tm) - now_s);
-	return secs > 0 ? secs * 1000 : 0;
+	if (date - now_s > 86400LL * 365)
+		return 86400L * 365 * 1000;
+	return date > now_s ? (long)(date - now_s) * 1000 : 0;
 }
 
 struct delivery_verdict
