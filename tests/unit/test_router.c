@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "router.h"
 
@@ -138,6 +140,33 @@ test_templates(void **state)
 	assert_string_equal(allow, "GET, PUT");
 	assert_int_equal(router_match(routes, NROUTES, "GET", "/api/v1/Webhook/5/6/7", &r, &params, allow),
 	    ROUTE_NOT_FOUND);
+	/* At most 10 digits, leading zeros included: "00000000042" is no id. */
+	assert_int_equal(router_match(routes, NROUTES, "GET", "/api/v1/Webhook/0000000042", &r, &params, allow),
+	    ROUTE_FOUND);
+	assert_int_equal(route_param_id(&params, 0), 42);
+	assert_int_equal(router_match(routes, NROUTES, "GET", "/api/v1/Webhook/00000000042", &r, &params, allow),
+	    ROUTE_NOT_FOUND);
+}
+
+/* A template segment longer than a capture holds matches nothing (and is never copied). */
+static void
+test_long_segments(void **state)
+{
+	char path[64 + 2 * ROUTE_PARAM_MAX], seg[ROUTE_PARAM_MAX + 2];
+	const struct route *r;
+	char allow[ROUTE_ALLOW_SIZE];
+	struct route_params params;
+
+	(void)state;
+	memset(seg, 'e', ROUTE_PARAM_MAX);
+	seg[ROUTE_PARAM_MAX] = '\0';
+	snprintf(path, sizeof path, "/api/v1/Webhook/%s/7", seg);
+	assert_int_equal(router_match(routes, NROUTES, "POST", path, &r, &params, allow), ROUTE_FOUND);
+	assert_int_equal(strlen(params.values[0]), ROUTE_PARAM_MAX);
+	seg[ROUTE_PARAM_MAX] = 'e';
+	seg[ROUTE_PARAM_MAX + 1] = '\0';
+	snprintf(path, sizeof path, "/api/v1/Webhook/%s/7", seg);
+	assert_int_equal(router_match(routes, NROUTES, "POST", path, &r, &params, allow), ROUTE_NOT_FOUND);
 }
 
 int
@@ -149,6 +178,7 @@ main(void)
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_method_not_allowed),
 		cmocka_unit_test(test_templates),
+		cmocka_unit_test(test_long_segments),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
