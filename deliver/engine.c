@@ -445,7 +445,7 @@ engine_reload(struct engine *e)
 	log_info("reload: configuration applied");
 }
 
-/* SIGTERM and SIGINT stop; SIGHUP reloads. */
+/* SIGTERM, SIGINT and SIGQUIT stop; SIGHUP reloads. */
 static void
 engine_signals(struct engine *e)
 {

@@ -33,18 +33,23 @@ usage(FILE *out)
 	    "  -h, --help          print this help\n");
 }
 
-/* SIGTERM, SIGINT and SIGHUP arrive on a descriptor the loop waits on; SIGPIPE is ignored (a
- * target that closes while libcurl writes must not kill the daemon). */
+/* SIGTERM, SIGINT, SIGQUIT (stop, as in webhookd) and SIGHUP (reload) arrive on a descriptor
+ * the loop waits on. SIGPIPE is ignored (a target that closes while libcurl writes must not kill
+ * the daemon), and so are SIGUSR1 and SIGUSR2, which mean nothing here: a stray one (a log
+ * rotator's, say) must not end the daemon as their default action would. The rest keep their
+ * default action (the README lists them). */
 static int
 signals_fd(void)
 {
 	sigset_t set;
 
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || signal(SIGUSR1, SIG_IGN) == SIG_ERR ||
+	    signal(SIGUSR2, SIG_IGN) == SIG_ERR)
 		return -1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
 		return -1;

@@ -16,6 +16,10 @@
 
 #include "log.h"
 
+/* Set once listener_stop_intake has removed the path: from then on it may name another
+ * instance's socket, which listener_close must leave alone. */
+static bool listener_path_released;
+
 /* Blocking, so the kernel wakes one waiting worker per connection; with a receive timeout, which
  * on Linux bounds accept(), so idle workers still come up for air. A socket inherited from an
  * earlier instance may have been left non-blocking: clear that. */
@@ -141,6 +145,27 @@ listener_open(const struct settings *s)
 	return s->listen != NULL ? listener_create(s) : listener_inherited();
 }
 
+bool
+listener_stop_intake(int fd, const struct settings *s)
+{
+	if (fd < 0 || s->listen == NULL)
+		return false;
+	/* Removing the path first means no new connection can find the socket (nginx gets ENOENT:
+	 * a 502, which its error_page turns into a JSON 503 with Retry-After), and a new instance
+	 * may bind it at once. shutdown(SHUT_RD) then refuses a connect that found the path just
+	 * before (ECONNREFUSED), and makes accept() return EINVAL, not wait, once the connections
+	 * already queued are taken: that is how the workers know the queue is empty. */
+	if (unlink(s->listen) != 0 && errno != ENOENT)
+		log_warning("cannot remove %s: %s", s->listen, strerror(errno));
+	listener_path_released = true;
+	if (shutdown(fd, SHUT_RD) != 0) {
+		log_warning("cannot shut the listening socket down: %s; connections queued now are lost at exit",
+		    strerror(errno));
+		return false;
+	}
+	return true;
+}
+
 void
 listener_close(int fd, const struct settings *s)
 {
@@ -148,6 +173,7 @@ listener_close(int fd, const struct settings *s)
 		return;
 	if (s->listen != NULL) {
 		close(fd);
-		unlink(s->listen);
+		if (!listener_path_released)
+			unlink(s->listen);
 	}
 }

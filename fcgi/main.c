@@ -75,10 +75,13 @@ out:
 	return status;
 }
 
-/* Blocks the signals in this thread and in every thread created after it; sigwait() takes them. */
+/* Blocks the signals in this thread and in every thread created after it; sigwait() takes them.
+ * SIGUSR2 means nothing here and is ignored: its default action would end the daemon, requests
+ * in flight and all. Every other signal keeps its default action (webhookd(8), SIGNALS). */
 static void
 signals_block(sigset_t *set)
 {
+	(void)signal(SIGUSR2, SIG_IGN);
 	sigemptyset(set);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
@@ -213,6 +216,15 @@ serve(struct settings *s, const char *config_path)
 	}
 	sd_notify(0, "STOPPING=1\nSTATUS=Finishing requests in flight");
 	log_info("signal %d: stopping; requests in flight may take up to %lds", sig, s->shutdown_timeout_s);
+	/* Lose no connection that is already queued. On a socket we created, nothing else would
+	 * serve them: refuse new ones (nginx answers those with its JSON 503) and serve the queue
+	 * before the workers leave. An inherited socket stays open in systemd's hands, with its
+	 * queue, for the next instance: there the workers just stop taking more. */
+	if (s->listen != NULL) {
+		pool_quit(pool, true);
+		if (!listener_stop_intake(listen_fd, s))
+			pool_quit(pool, false);
+	}
 	if (!pool_stop(pool, s->shutdown_timeout_s))
 		return 1;
 	app_destroy(&app);
@@ -254,7 +266,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (sodium_init() < 0) {
-		fprintf(stderr, "webhookd: cannot initialise libsodium\n");
+		log_error("cannot initialise libsodium");
 		return 1;
 	}
 	if (hash_only)

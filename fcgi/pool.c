@@ -32,6 +32,7 @@ struct worker {
 struct pool {
 	int listen_fd;
 	atomic_bool stopping;
+	atomic_bool draining;   /* stopping, but the connections already queued are served first */
 	atomic_uint reloads;
 	long max_body;
 	int nworkers;
@@ -45,7 +46,9 @@ struct pool {
  * Each worker blocks in accept() (through FCGX_Accept_r): the kernel wakes exactly one waiter per
  * connection, as for the thinnest responder. The listening socket's receive timeout makes accept
  * return every LISTENER_IDLE_WAKE_S, so an idle worker notices a stop or a reload in time; no
- * signal ever interrupts a worker's reads or writes.
+ * signal ever interrupts a worker's reads or writes. On a stop that drains, a worker goes on
+ * accepting until accept() fails: the socket is shut down for new connections by then
+ * (listener_stop_intake), so that failure means the queue is empty.
  */
 static void *
 worker_main(void *arg)
@@ -53,7 +56,7 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct pool *p = w->pool;
 
-	while (!atomic_load(&p->stopping)) {
+	while (!atomic_load(&p->stopping) || atomic_load(&p->draining)) {
 		unsigned reloads = atomic_load(&p->reloads);
 		int rc;
 
@@ -64,6 +67,8 @@ worker_main(void *arg)
 		}
 		rc = FCGX_Accept_r(&w->request);
 		if (rc < 0) {
+			if (atomic_load(&p->stopping))
+				break; /* drained (EINVAL once the shut-down socket's queue is empty), or idle */
 			/* The idle timeout (EAGAIN), or nginx gave up on the connection: accept again. */
 			if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR && rc != -ECONNABORTED) {
 				log_warning("worker %d: accept failed (%d)", w->index, rc);
@@ -111,6 +116,7 @@ pool_start(struct app *app, const struct settings *s, int listen_fd)
 	p->max_body = s->max_body;
 	p->nworkers = (int)s->workers;
 	atomic_init(&p->stopping, false);
+	atomic_init(&p->draining, false);
 	atomic_init(&p->reloads, 0);
 	if (pthread_mutex_init(&p->lock, NULL) != 0 || pthread_cond_init(&p->done, NULL) != 0)
 		abort();
@@ -125,6 +131,7 @@ pool_start(struct app *app, const struct settings *s, int listen_fd)
 		w->body = xmalloc((size_t)s->max_body + 1);
 		response_init(&w->response);
 		if (!app_worker_connect(&w->app_worker)) {
+			log_error("worker %d: no database connection at start-up; not starting", i);
 			pool_free(p);
 			return NULL;
 		}
@@ -160,6 +167,13 @@ void
 pool_reload(struct pool *p)
 {
 	atomic_fetch_add(&p->reloads, 1);
+}
+
+void
+pool_quit(struct pool *p, bool drain)
+{
+	atomic_store(&p->draining, drain);
+	atomic_store(&p->stopping, true);
 }
 
 bool

@@ -9,6 +9,7 @@
 #include "changes.h"
 #include "credcache.h"
 #include "db.h"
+#include "hashpool.h"
 #include "refdata.h"
 #include "throttle.h"
 #include "hooksvc.h"
@@ -40,10 +41,10 @@ struct app_config {
 struct app {
 	long max_body;               /* fixed at start: the workers' buffers are sized by it */
 	struct credcache *credcache; /* locks itself */
-	sem_t hash_gate;             /* bounds concurrent crypt(3): memory (~16 MiB each) and CPU */
+	struct hashpool *hashpool;   /* runs crypt(3): bounded threads, seats and waits (hashpool.h) */
 	sem_t check_slots;           /* bounds concurrent target checks (outbound POSTs) */
 	const struct outbound *outbound;  /* TargetUrl checks and POSTs (net/, libcurl) */
-	struct throttle *throttle;   /* failed Basic logins per client address */
+	struct throttle *throttle;   /* failed Basic logins per client network and per account */
 	struct changes *changes;     /* the change feed that vouches for what is cached */
 	pthread_mutex_t lock;        /* guards config and refdata */
 	struct app_config *config;

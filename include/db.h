@@ -1,7 +1,10 @@
 /*
  * One PostgreSQL connection with its prepared statements, owned by one worker thread.
  * A broken connection is re-established (and the statements re-prepared) on the next call;
- * reads are retried once after a reconnect.
+ * reads are retried once after a reconnect. While the database is away, the process's
+ * connections try again together at growing intervals (at most a second), one attempt at a
+ * time, and a call that meets no attempt due fails at once with DB_UNAVAILABLE; the loss and
+ * the return are logged once each.
  */
 #ifndef WEBHOOKD_DB_H
 #define WEBHOOKD_DB_H
@@ -55,6 +58,9 @@ bool db_connect(struct db *db) __attribute__((warn_unused_result));
 /* A cheap round trip: is the database there? */
 enum db_result db_ping(struct db *db);
 enum db_result db_associate_login(struct db *db, const char *name, struct associate_login *out);
+/* Replaces old_hash with new_hash (a good login's upgrade); DB_NOT_FOUND when it changed meanwhile.
+ * Needs UPDATE (password_hash) ON associate. */
+enum db_result db_associate_rehash(struct db *db, int32_t associate_id, const char *old_hash, const char *new_hash);
 /* scheme is "soticket" or "bearer"; digest_hex the token's SHA-256. */
 enum db_result db_token_login(struct db *db, const char *scheme, const char *digest_hex, struct token_login *out);
 enum db_result db_session_login(struct db *db, const char *digest_hex, struct token_login *out);

@@ -15,6 +15,10 @@ enum log_level {
 void log_set_level(enum log_level max_level);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A libpq notice processor (PQsetNoticeProcessor): a server's WARNING becomes a warning, a
+ * NOTICE or less a debug line, first line only (a DETAIL may quote data). */
+void log_pq_notice(void *arg, const char *message);
+
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)

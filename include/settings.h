@@ -23,6 +23,9 @@ struct settings {
 	long shutdown_timeout_s; /* how long requests in flight may take to finish on SIGTERM */
 	long password_hash_concurrency; /* crypt(3) computations at once: yescrypt touches ~16 MiB each */
 	long max_failed_logins;  /* failed Basic logins per client address per minute before 429; 0: off */
+	long password_hash_queue;       /* password checks waiting for their turn; more answer 503 */
+	long password_hash_wait_ms;     /* how long a worker waits for a password check before 503 */
+	long max_failed_logins_per_account; /* per user name per minute from unfamiliar networks; 0: off */
 	long log_level;          /* 3 error, 4 warning, 6 info, 7 debug */
 	char *installation;      /* "onsite" or "online": online requires SO-AppToken */
 	char *auth_schemes;      /* accepted Authorization schemes, e.g. "basic,soticket,bearer" */

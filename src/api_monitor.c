@@ -22,6 +22,9 @@ api_monitor_health(void *ctx, const struct request *req, struct response *resp)
 	    !e->ops->string(e->ctx, "Database", ready ? "Reachable" : "Unreachable") || !e->ops->end(e->ctx, "Health"))
 		reply_error(call, 500, "InternalServerError", "The server could not complete the request.", "webhookd");
 	emitter_close(e);
+	/* Like every 503 of the daemon: when to ask again (the database is retried within a second). */
+	if (resp->status == 503)
+		response_add_header(resp, "Retry-After", "2");
 }
 
 void

@@ -10,6 +10,7 @@
 #include "api.h"
 #include "call.h"
 #include "context.h"
+#include "log.h"
 #include "login.h"
 #include "metrics.h"
 #include "router.h"
@@ -24,6 +25,25 @@
 
 /* Entries of the credential cache: a few hundred bytes each. */
 #define CREDCACHE_SLOTS 4096
+/* Entries of the login throttle: 32 bytes each. */
+#define THROTTLE_ENTRIES 8192
+
+/* Workers busy with password hashing take the pool's seats (concurrency + queue): never more than
+ * half the workers, so that the rest always serve the requests that need no hash. */
+static struct hashpool *
+app_hashpool_new(const struct settings *s)
+{
+	long concurrency = s->password_hash_concurrency, queue = s->password_hash_queue;
+	long seats = s->workers / 2 > 1 ? s->workers / 2 : 1;
+
+	if (concurrency + queue > seats) {
+		concurrency = concurrency < seats ? concurrency : seats;
+		queue = seats - concurrency;
+		log_warning("password hashing may hold at most half the workers (%ld): %ld hashing at once "
+		    "(password_hash_concurrency) and %ld waiting (password_hash_queue)", seats, concurrency, queue);
+	}
+	return hashpool_new((unsigned)concurrency, (unsigned)queue, s->password_hash_wait_ms, HASHPOOL_WARMUP_US);
+}
 
 static void app_serve(struct app_worker *w, const struct request *req, struct response *resp);
 
@@ -90,19 +110,17 @@ app_init(struct app *app, const struct settings *s, const struct outbound *outbo
 	memset(app, 0, sizeof *app);
 	if (pthread_mutex_init(&app->lock, NULL) != 0)
 		return false;
-	if (sem_init(&app->hash_gate, 0, (unsigned)s->password_hash_concurrency) != 0) {
-		pthread_mutex_destroy(&app->lock);
-		return false;
-	}
 	if (sem_init(&app->check_slots, 0, (unsigned)s->target_check_concurrency) != 0) {
-		sem_destroy(&app->hash_gate);
 		pthread_mutex_destroy(&app->lock);
 		return false;
 	}
+	app->hashpool = app_hashpool_new(s);
 	app->outbound = outbound;
 	app->max_body = s->max_body;
 	app->credcache = credcache_new(CREDCACHE_SLOTS);
-	app->throttle = throttle_new(1024, s->max_failed_logins);
+	/* max_failed_logins = 0 turns the whole throttle off, the account budget included. */
+	app->throttle = throttle_new(THROTTLE_ENTRIES, s->max_failed_logins,
+	    s->max_failed_logins > 0 ? s->max_failed_logins_per_account : 0);
 	app->config = app_config_new(s, 1);
 	app->changes = changes_start(s->database);
 	return true;
@@ -116,8 +134,8 @@ app_destroy(struct app *app)
 	app_config_release(app, app->config);
 	credcache_free(app->credcache);
 	throttle_free(app->throttle);
+	hashpool_free(app->hashpool);
 	sem_destroy(&app->check_slots);
-	sem_destroy(&app->hash_gate);
 	pthread_mutex_destroy(&app->lock);
 }
 

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -72,8 +73,9 @@ changes_drain_wake(struct changes *c)
 		;
 }
 
+/* A connection that LISTENs, or NULL with libpq's reason in err (the caller logs it, once). */
 static PGconn *
-changes_connect(struct changes *c)
+changes_connect(struct changes *c, char *err, size_t errlen)
 {
 	/* Keywords after "dbname" override the operator's: LISTEN needs a primary (a standby cannot
 	 * listen), and a silent network partition must be noticed within seconds. */
@@ -92,15 +94,18 @@ changes_connect(struct changes *c)
 	sodium_memzero((char *)(uintptr_t)values[1], strlen(values[1]));
 	free((char *)(uintptr_t)values[1]);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-		log_warning("change feed: cannot connect to the primary: %s; caching is off until it can",
-		    conn != NULL ? PQerrorMessage(conn) : "out of memory");
+		const char *why = conn != NULL ? PQerrorMessage(conn) : "out of memory";
+
+		snprintf(err, errlen, "cannot connect to the primary: %.*s", (int)strcspn(why, "\n"), why);
 		PQfinish(conn);
 		return NULL;
 	}
+	PQsetNoticeProcessor(conn, log_pq_notice, NULL);
 	res = PQexec(conn, "LISTEN " CHANGES_CHANNEL);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)
-		log_warning("change feed: LISTEN failed: %s", PQerrorMessage(conn));
+		snprintf(err, errlen, "LISTEN failed: %.*s", (int)strcspn(PQerrorMessage(conn), "\n"),
+		    PQerrorMessage(conn));
 	PQclear(res);
 	if (!ok || PQsetnonblocking(conn, 1) != 0) {
 		PQfinish(conn);
@@ -158,13 +163,20 @@ changes_follow(struct changes *c, PGconn *conn)
 	}
 }
 
+/*
+ * Connects, follows, and after a loss reconnects at once and then every CHANGES_RETRY_MS. The
+ * loss and the return are logged, once each: the attempts in between are not (PostgreSQL away
+ * for an hour must not write a line a second).
+ */
 static void *
 changes_main(void *arg)
 {
 	struct changes *c = arg;
+	bool away = false;  /* the loss is logged: quiet until the feed listens again */
 
 	for (;;) {
 		PGconn *conn;
+		char err[256];
 		bool stop;
 
 		pthread_mutex_lock(&c->lock);
@@ -173,8 +185,11 @@ changes_main(void *arg)
 		if (stop)
 			break;
 		changes_drain_wake(c);
-		conn = changes_connect(c);
+		conn = changes_connect(c, err, sizeof err);
 		if (conn == NULL) {
+			if (!away)
+				log_warning("change feed: %s; caching is off until it can", err);
+			away = true;
 			changes_publish(c, false);
 			(void)changes_sleep(c, CHANGES_RETRY_MS);
 			continue;
@@ -182,13 +197,16 @@ changes_main(void *arg)
 		/* A new generation: whatever was cached before the feed (re)started is dropped. */
 		changes_publish(c, true);
 		log_info("change feed: listening; caches are on");
+		away = false;
 		changes_follow(c, conn);
 		changes_publish(c, false);
 		PQfinish(conn);
 		pthread_mutex_lock(&c->lock);
 		stop = c->stop;
-		if (!stop && !c->reconfigure)
+		if (!stop && !c->reconfigure) {
 			log_warning("change feed: connection lost; caching is off until it is back");
+			away = true;
+		}
 		pthread_mutex_unlock(&c->lock);
 	}
 	return NULL;

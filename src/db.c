@@ -5,11 +5,13 @@
 
 #include <errno.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "xalloc.h"
@@ -21,6 +23,82 @@ struct db {
 	PGconn *conn;
 	char *listen_channel;  /* LISTENed on every connection, reconnects included */
 };
+
+/*
+ * The database as this process sees it, shared by all its connections (webhookd's workers,
+ * webhook-deliverd's one). While PostgreSQL is away, requests do not each make an attempt and
+ * log it (that was 116,000 lines in 7 s): one caller at a time tries, at intervals that double
+ * from DB_RETRY_MIN_MS to DB_RETRY_MAX_MS, and every other one gets DB_UNAVAILABLE (a 503 with
+ * Retry-After) at once. What changes is logged, once: gone, with libpq's reason, and back.
+ * While it is thought up, a lost session reconnects at once, which is what a restart of
+ * PostgreSQL or a terminated backend needs.
+ */
+#define DB_RETRY_MIN_MS 100
+#define DB_RETRY_MAX_MS 1000
+
+static struct {
+	pthread_mutex_t lock;
+	bool down;             /* the last attempt failed */
+	bool probing;          /* a caller is making the attempt of the interval */
+	int64_t next_us;       /* CLOCK_MONOTONIC: when the next attempt may start */
+	long delay_ms;         /* the interval after the next failed attempt */
+	int64_t since_us;      /* when it went away */
+	unsigned long failed;  /* attempts that failed since */
+} db_health = { .lock = PTHREAD_MUTEX_INITIALIZER, .delay_ms = DB_RETRY_MIN_MS };
+
+/* May this caller try to connect now? *probe: it makes the one attempt of the interval. */
+static bool
+db_health_may_try(bool *probe)
+{
+	bool may = true;
+
+	*probe = false;
+	pthread_mutex_lock(&db_health.lock);
+	if (db_health.down) {
+		may = !db_health.probing && clock_monotonic_us() >= db_health.next_us;
+		if (may)
+			db_health.probing = *probe = true;
+	}
+	pthread_mutex_unlock(&db_health.lock);
+	return may;
+}
+
+/* Records an attempt's outcome; logs a change of state, never an attempt as such. */
+static void
+db_health_record(bool ok, bool probe, const char *reason)
+{
+	int64_t now = clock_monotonic_us();
+
+	pthread_mutex_lock(&db_health.lock);
+	if (probe)
+		db_health.probing = false;
+	if (ok) {
+		if (db_health.down)
+			log_info("database: connected again, after %.1f s and %lu failed attempts",
+			    (double)(now - db_health.since_us) / 1e6, db_health.failed);
+		db_health.down = false;
+		db_health.delay_ms = DB_RETRY_MIN_MS;
+	} else {
+		if (!db_health.down) {
+			/* libpq's message ends with a newline the log would show as '?'. */
+			int len = (int)strcspn(reason, "\n");
+
+			log_error("database: cannot connect: %.*s; requests get 503 until it can, and a connection "
+			    "is tried at most every %d ms, without a line per attempt", len, reason, DB_RETRY_MAX_MS);
+			db_health.down = true;
+			db_health.since_us = now;
+			db_health.failed = 0;
+			db_health.delay_ms = DB_RETRY_MIN_MS;
+		} else if (probe) {
+			db_health.delay_ms *= 2;
+			if (db_health.delay_ms > DB_RETRY_MAX_MS)
+				db_health.delay_ms = DB_RETRY_MAX_MS;
+		}
+		db_health.failed++;
+		db_health.next_us = now + (int64_t)db_health.delay_ms * 1000;
+	}
+	pthread_mutex_unlock(&db_health.lock);
+}
 
 /* A webhook row with its associates, in the order db_webhook.c reads it. */
 #define WEBHOOK_COLUMNS "w.webhook_id, w.name, array_to_string(w.events, ','), w.target_url, w.secret, " \
@@ -43,6 +121,10 @@ static const struct {
 } db_statements[DB_STMT_COUNT] = {
 	[DB_STMT_ASSOCIATE_LOGIN] = { "associate_login",
 	    "SELECT associate_id, password_hash, deleted FROM associate WHERE lower(name) = lower($1)", 1, false },
+	/* A stored hash of an older scheme, replaced after a good login, only if nobody changed it meanwhile. */
+	[DB_STMT_ASSOCIATE_REHASH] = { "associate_rehash",
+	    "UPDATE associate SET password_hash = $3 WHERE associate_id = $1 AND password_hash = $2 "
+	    "RETURNING associate_id", 3, true },
 	/* expires_us is microseconds since the epoch, for the credential cache. */
 	[DB_STMT_TOKEN_LOGIN] = { "token_login",
 	    "SELECT c.associate_id, a.deleted, c.expires_at <= now(), c.revoked_at IS NOT NULL, '', "
@@ -245,8 +327,9 @@ db_notifications(struct db *db)
 	return count;
 }
 
-bool
-db_connect(struct db *db)
+/* One attempt; probe: the attempt of the interval while the database is away (db_health). */
+static bool
+db_connect_now(struct db *db, bool probe)
 {
 	/* Keywords before "dbname" are defaults that the operator's connection string may override. */
 	const char *const keys[] = { "connect_timeout", "fallback_application_name", "options", "dbname", NULL };
@@ -258,10 +341,14 @@ db_connect(struct db *db)
 	}
 	db->conn = PQconnectdbParams(keys, values, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		log_error("database: cannot connect: %s", db_error_text(db->conn));
+		db_health_record(false, probe, db_error_text(db->conn));
 		metrics_count_db_connect_failure();
 		return false;
 	}
+	db_health_record(true, probe, NULL);
+	/* A server's NOTICE or WARNING (a trigger's RAISE, say) becomes a log line with its priority,
+	 * not a bare line on stderr. */
+	PQsetNoticeProcessor(db->conn, log_pq_notice, NULL);
 	if (!db_prepare_all(db) || !db_listen_now(db)) {
 		/* A connection without its statements would fail every later query (SQLSTATE 26000):
 		 * drop it, so the next call connects and prepares afresh. */
@@ -273,17 +360,28 @@ db_connect(struct db *db)
 	return true;
 }
 
+/* Explicit: at start and after a reload, where new settings deserve an attempt of their own. */
+bool
+db_connect(struct db *db)
+{
+	return db_connect_now(db, false);
+}
+
+/* Reconnects a lost session, unless the database is away and this is not the caller's turn to
+ * try (db_health): then it fails at once, and the request gets its 503 without waiting. */
 static bool
 db_ensure_connected(struct db *db)
 {
-	bool lost = db->conn != NULL;
+	bool lost = db->conn != NULL, probe;
 
 	if (lost && PQstatus(db->conn) == CONNECTION_OK)
 		return true;
-	if (!db_connect(db))
+	if (!db_health_may_try(&probe) || !db_connect_now(db, probe))
 		return false;
 	if (lost) {
-		log_info("database: connection re-established");
+		/* Quiet: db_health logs the database's state, and a restart of PostgreSQL would give
+		 * one line per worker here. The metric counts them. */
+		log_debug("database: a lost session was re-established");
 		metrics_count_db_reconnect();
 	}
 	return true;
@@ -312,8 +410,11 @@ db_query(struct db *db, enum db_statement stmt, const char *const *params, PGres
 		 * failure: worth a retry by the client, so 503. */
 		sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		transient = sqlstate != NULL && (strncmp(sqlstate, "57", 2) == 0 || strncmp(sqlstate, "40", 2) == 0);
-		/* The primary message only: a DETAIL may quote the failing row, secrets and all. */
-		log_error("database: %s failed (SQLSTATE %s): %s", db_statements[stmt].name,
+		/* The primary message only: a DETAIL may quote the failing row, secrets and all. A
+		 * session that broke (the server stopped, a backend was terminated) is no query error:
+		 * the reconnect below reports the database's state, once, not one line per request. */
+		log_msg(PQstatus(db->conn) == CONNECTION_BAD ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR,
+		    "database: %s failed (SQLSTATE %s): %s", db_statements[stmt].name,
 		    sqlstate != NULL ? sqlstate : "none", db_result_error_text(db, res));
 		/* Class 23 is an integrity constraint: the row breaks a rule the input checks missed. */
 		if (sqlstate != NULL && strncmp(sqlstate, "23", 2) == 0) {
@@ -364,6 +465,21 @@ db_associate_login(struct db *db, const char *name, struct associate_login *out)
 	out->deleted = PQgetvalue(res, 0, 2)[0] == 't';
 	PQclear(res);
 	return DB_OK;
+}
+
+enum db_result
+db_associate_rehash(struct db *db, int32_t associate_id, const char *old_hash, const char *new_hash)
+{
+	char id[16];
+	const char *params[3] = { id, old_hash, new_hash };
+	PGresult *res;
+	enum db_result r;
+
+	snprintf(id, sizeof id, "%d", (int)associate_id);
+	r = db_query_row(db, DB_STMT_ASSOCIATE_REHASH, params, &res);
+	if (r == DB_OK)
+		PQclear(res);
+	return r;
 }
 
 /* Copies a text column into a fixed buffer; false when it does not fit. */

@@ -43,3 +43,11 @@ log_msg(enum log_level level, const char *fmt, ...)
 		/* stderr is gone: nowhere left to report it */
 	}
 }
+
+void
+log_pq_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_msg(strncmp(message, "WARNING", 7) == 0 ? LOG_LEVEL_WARNING : LOG_LEVEL_DEBUG, "database: %.*s",
+	    (int)strcspn(message, "\n"), message);
+}

@@ -2,8 +2,8 @@
 
 #include "login.h"
 
-#include <errno.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -13,8 +13,13 @@
 #include "clock.h"
 #include "cookie.h"
 #include "credcache.h"
+#include "hashpool.h"
+#include "log.h"
 #include "metrics.h"
 #include "throttle.h"
+
+/* Identical credentials share one check: the pool knows them by the credential cache's key. */
+_Static_assert(HASHPOOL_KEY_BYTES == CREDCACHE_KEY_BYTES, "the hashing pool's key is the cache's");
 
 /* An entry stands on its own (no database read) only under the generation it was read in, while
  * the change feed vouches for it, and before it expires. */
@@ -24,89 +29,173 @@ login_entry_current(const struct credcache_entry *e, uint64_t generation)
 	return generation != 0 && e->generation == generation && clock_realtime_us() < e->expires_us;
 }
 
-/* Enters (true) or leaves (false) the gate that bounds concurrent password hashing. */
 static void
-login_hash_gate(struct app *app, bool enter)
+login_busy(struct call *call)
 {
-	if (!enter)
-		sem_post(&app->hash_gate);
-	else
-		while (sem_wait(&app->hash_gate) != 0 && errno == EINTR)
-			;
+	reply_busy(call, "Too many passwords are being checked right now; try again shortly.", "webhookd/auth", 1);
 }
 
+static void
+login_throttled(struct call *call, enum throttle_verdict verdict, long wait_s)
+{
+	char message[128];
+
+	snprintf(message, sizeof message, "Too many failed logins %s; try again in %ld s.",
+	    verdict == THROTTLE_NETWORK ? "from this address" : "for this user name", wait_s);
+	reply_error(call, 429, "TooManyRequests", message, "webhookd/auth");
+	snprintf(message, sizeof message, "%ld", wait_s);
+	response_add_header(call->resp, "Retry-After", message);
+}
+
+/* After a refusal to store an upgraded hash (no UPDATE grant, a read-only server), when to try
+ * again: one warning per ten minutes rather than one per login. */
+#define LOGIN_REHASH_RETRY_US INT64_C(600000000)
+static _Atomic int64_t login_rehash_refused_until_us;
+
+/* A good login with a hash of an older scheme stores the one computed with the current scheme.
+ * Only if the row still holds the hash just verified: an operator's change meanwhile wins. True
+ * when login->password_hash is now the new hash. */
+static bool
+login_rehash(struct call *call, struct associate_login *login, const char *upgraded)
+{
+	int64_t now = clock_monotonic_us();
+	enum db_result r;
+
+	if (upgraded[0] == '\0' || strlen(upgraded) > DB_PASSWORD_HASH_MAX || !db_is_primary(call->w->db) ||
+	    now < atomic_load(&login_rehash_refused_until_us))
+		return false;
+	r = db_associate_rehash(call->w->db, login->associate_id, login->password_hash, upgraded);
+	if (r == DB_FAILED) {
+		atomic_store(&login_rehash_refused_until_us, now + LOGIN_REHASH_RETRY_US);
+		log_warning("login: cannot store the upgraded password hash of associate %d (the daemon's role needs "
+		    "UPDATE (password_hash) ON associate); logins go on with the old hash, next try in 10 minutes",
+		    (int)login->associate_id);
+	}
+	if (r != DB_OK)
+		return false;
+	strcpy(login->password_hash, upgraded);
+	return true;
+}
+
+/* The header is verified: remember it with the stored hash it matched. */
+static bool
+login_basic_accept(struct call *call, struct credcache_entry *e, const struct associate_login *login,
+    uint64_t generation)
+{
+	e->generation = app_worker_cacheable_generation(call->w, generation);
+	e->expires_us = INT64_MAX;
+	e->associate_id = login->associate_id;
+	strcpy(e->password_hash, login->password_hash);
+	credcache_put(call->w->app->credcache, e);
+	call->associate_id = login->associate_id;
+	return true;
+}
+
+/*
+ * Basic: in this order, each step only when the one before could not decide.
+ *   1. The same header verified under the current change-feed generation: accepted from memory.
+ *   2. The same header verified before, against the stored hash the row still holds: accepted
+ *      after one read, without crypt(3) and without the throttle. So a write to any cached table
+ *      (which makes every entry stale) never turns a verified login from a throttled address into
+ *      a 429: the throttle is for credentials that are not known to be good.
+ *   3. The throttle, then a seat in the hashing pool, both before the read, so that refusals (429,
+ *      503) cost no database work. Identical credentials already being checked are followed, not
+ *      checked again (hashpool.h); a check of its own reserves an attempt in the throttle first,
+ *      so concurrent guesses cannot overshoot it.
+ *   4. One password check at the cost of the current scheme, whoever the user is: unknown users
+ *      and retired associates against a dummy hash, older hashes padded (auth_password_check).
+ *      Every failure is the same 401; a good login with an older hash upgrades it.
+ */
 static bool
 login_basic(struct call *call, const struct auth_credentials *cred)
 {
 	static const char invalid[] = "Invalid user name or password.";
 	struct app_worker *w = call->w;
+	struct app *app = w->app;
+	uint64_t generation = changes_generation(app->changes);
+	char folded[AUTH_USER_FOLD_SIZE];
 	struct credcache_entry seen, e;
 	struct associate_login login;
-	uint64_t generation = changes_generation(w->app->changes);
-	char message[128];
+	struct throttle_subject subject;
+	struct hashpool_result check;
+	struct hashpool_seat seat;
+	enum throttle_verdict verdict;
+	enum db_result r = DB_NOT_FOUND;
+	bool have, known_good, read = false;
 	long wait_s;
-	bool have, ok;
-	enum db_result r;
 
 	memset(&e, 0, sizeof e);
-	credcache_key(w->app->credcache, "basic", call->req->authorization, e.key);
-	have = credcache_get(w->app->credcache, e.key, &seen);
+	memset(&login, 0, sizeof login);
+	credcache_key(app->credcache, "basic", call->req->authorization, e.key);
+	have = credcache_get(app->credcache, e.key, &seen);
 	if (have && login_entry_current(&seen, generation)) {
 		metrics_count_cache(METRICS_CACHE_CREDENTIALS, true);
 		call->associate_id = seen.associate_id;
 		return true;
 	}
 	metrics_count_cache(METRICS_CACHE_CREDENTIALS, false);
-	wait_s = throttle_wait_s(w->app->throttle, call->req->remote_addr, clock_monotonic_us());
-	if (wait_s > 0) {
-		snprintf(message, sizeof message, "Too many failed logins from this address; try again in %ld s.", wait_s);
-		reply_error(call, 429, "TooManyRequests", message, "webhookd/auth");
-		snprintf(message, sizeof message, "%ld", wait_s);
-		response_add_header(call->resp, "Retry-After", message);
+	if (have && seen.password_hash[0] != '\0') {
+		r = db_associate_login(w->db, cred->user, &login);
+		if (r != DB_OK && r != DB_NOT_FOUND) {
+			reply_db_error(call, r);
+			return false;
+		}
+		read = true;
+		if (r == DB_OK && !login.deleted && login.associate_id == seen.associate_id &&
+		    strcmp(seen.password_hash, login.password_hash) == 0)
+			return login_basic_accept(call, &e, &login, generation);
+	}
+
+	auth_user_fold(cred->user, folded);
+	throttle_subject(app->throttle, call->req->remote_addr, folded, &subject);
+	verdict = throttle_peek(app->throttle, &subject, clock_monotonic_us(), &wait_s);
+	if (verdict != THROTTLE_OK) {
+		login_throttled(call, verdict, wait_s);
 		return false;
 	}
-	r = db_associate_login(w->db, cred->user, &login);
-	/* Unknown users, wrong passwords and retired associates get the same answer, and unknown
-	 * users pay for a hash too, so neither the body nor the timing tells which names exist. */
-	if (r == DB_NOT_FOUND) {
-		login_hash_gate(w->app, true);
-		auth_password_verify_dummy(w->crypt, cred->password);
-		login_hash_gate(w->app, false);
-		throttle_failure(w->app->throttle, call->req->remote_addr, clock_monotonic_us());
+	switch (hashpool_join(app->hashpool, e.key, &seat)) {
+	case HASHPOOL_FULL:
+		login_busy(call);
+		return false;
+	case HASHPOOL_LEAD:
+		verdict = throttle_reserve(app->throttle, &subject, clock_monotonic_us(), &wait_s);
+		if (verdict != THROTTLE_OK) {
+			hashpool_leave(app->hashpool, &seat);
+			login_throttled(call, verdict, wait_s);
+			return false;
+		}
+		break;
+	case HASHPOOL_FOLLOW:
+		break;
+	}
+	if (!read) {
+		r = db_associate_login(w->db, cred->user, &login);
+		if (r != DB_OK && r != DB_NOT_FOUND) {
+			hashpool_leave(app->hashpool, &seat);
+			throttle_cancel(app->throttle, &subject);
+			reply_db_error(call, r);
+			return false;
+		}
+	}
+	known_good = r == DB_OK && !login.deleted;
+	if (!hashpool_await(app->hashpool, &seat, w->crypt, cred->password, known_good ? login.password_hash : NULL,
+	        &check) ||
+	    strcmp(check.checked, known_good ? login.password_hash : "") != 0) {
+		/* No answer in time; or, followed, an answer about another stored hash (it changed
+		 * while the check ran): a retry will know. */
+		throttle_cancel(app->throttle, &subject);
+		login_busy(call);
+		return false;
+	}
+	if (!check.matched) {
+		/* A reserved attempt stays: it was a failure. */
 		reply_unauthorized(call, invalid);
 		return false;
 	}
-	if (r != DB_OK) {
-		reply_db_error(call, r);
-		return false;
-	}
-	if (login.deleted) {
-		throttle_failure(w->app->throttle, call->req->remote_addr, clock_monotonic_us());
-		reply_unauthorized(call, invalid);
-		return false;
-	}
-	/* The same header verified against the same stored hash: crypt(3) would say the same again. */
-	ok = have && strcmp(seen.password_hash, login.password_hash) == 0;
-	if (!ok) {
-		login_hash_gate(w->app, true);
-		/* Another worker may have verified this very header while this one waited. */
-		ok = (credcache_get(w->app->credcache, e.key, &seen) &&
-		         strcmp(seen.password_hash, login.password_hash) == 0) ||
-		    auth_password_verify(w->crypt, cred->password, login.password_hash);
-		login_hash_gate(w->app, false);
-	}
-	if (!ok) {
-		throttle_failure(w->app->throttle, call->req->remote_addr, clock_monotonic_us());
-		reply_unauthorized(call, invalid);
-		return false;
-	}
-	e.generation = app_worker_cacheable_generation(call->w, generation);
-	e.expires_us = INT64_MAX;
-	e.associate_id = login.associate_id;
-	strcpy(e.password_hash, login.password_hash);
-	credcache_put(w->app->credcache, &e);
-	call->associate_id = login.associate_id;
-	return true;
+	throttle_success(app->throttle, &subject, clock_monotonic_us());
+	(void)login_rehash(call, &login, check.upgraded);
+	sodium_memzero(&check, sizeof check);
+	return login_basic_accept(call, &e, &login, generation);
 }
 
 /* A ticket, token or session is refused with the reason: they are random, so naming the
@@ -192,6 +281,12 @@ login_session(struct call *call)
 		return false;
 	}
 	memset(&e, 0, sizeof e);
+	/* A value no issuer writes is no session: the same answer as an unknown one, without a read. */
+	if (!auth_token_valid(session)) {
+		sodium_memzero(session, sizeof session);
+		reply_unauthorized(call, "The session is not valid.");
+		return false;
+	}
 	ok = login_token_kind(call, "session", "session", session, &e);
 	sodium_memzero(session, sizeof session);
 	if (!ok)
@@ -255,7 +350,7 @@ login_check_application(struct call *call)
 		reply_forbidden(call, "This installation requires SO-AppToken, the token of a registered application.");
 		return false;
 	}
-	if (strlen(token) > AUTH_TOKEN_MAX) {
+	if (!auth_token_valid(token)) {
 		reply_forbidden(call, "The application token in SO-AppToken is not valid.");
 		return false;
 	}

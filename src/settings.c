@@ -39,6 +39,9 @@ static const struct setting_def setting_defs[] = {
 	NUMBER_SETTING(shutdown_timeout_s, 1, 3600),
 	NUMBER_SETTING(password_hash_concurrency, 1, 64),
 	NUMBER_SETTING(max_failed_logins, 0, 1000000),
+	NUMBER_SETTING(password_hash_queue, 0, 256),
+	NUMBER_SETTING(password_hash_wait_ms, 1, 60000),
+	NUMBER_SETTING(max_failed_logins_per_account, 0, 1000000),
 	{ "log_level", SETTING_LOG_LEVEL, offsetof(struct settings, log_level), 0, 0 },
 	STRING_SETTING(installation),
 	STRING_SETTING(auth_schemes),
@@ -271,6 +274,9 @@ settings_load(struct settings *s, const char *path, char *const *envp, char *err
 	s->shutdown_timeout_s = 10;
 	s->password_hash_concurrency = 1;
 	s->max_failed_logins = 10;
+	s->password_hash_queue = 2;
+	s->password_hash_wait_ms = 500;
+	s->max_failed_logins_per_account = 20;
 	s->log_level = LOG_LEVEL_INFO;
 	s->target_check = true;
 	s->target_check_timeout_ms = 5000;

@@ -10,7 +10,7 @@ PACKAGES=(
     libfcgi-dev libyajl-dev libpq-dev libsodium-dev libcrypt-dev libsystemd-dev libcmocka-dev
     libcurl4-openssl-dev
     postgresql postgresql-client nginx-light
-    python3 python3-pytest python3-psycopg2 curl wrk systemd man-db
+    python3 python3-pytest python3-psycopg2 curl wrk systemd man-db strace
 )
 
 say() { printf '==> %s\n' "$*"; }

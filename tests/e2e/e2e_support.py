@@ -155,7 +155,11 @@ class Stack:
         self._run("stop", str(self.dir), check=False)
 
     def seed(self, user, password):
-        self._run("seed", str(self.dir), user, password)
+        """Adds or updates an associate; the password goes on the script's standard input, as
+        deploy/dev/stack takes it (never on a command line)."""
+        if isinstance(password, str):
+            password = password.encode()
+        self._run("seed", str(self.dir), user, input_=password + b"\n")
 
     def wait_ready(self, timeout=10):
         deadline = time.monotonic() + timeout

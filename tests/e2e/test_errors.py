@@ -144,6 +144,30 @@ def test_malformed_request_line_is_400_json(stack, line):
     assert_error(r, 400, BAD_REQUEST)
 
 
+# nginx refuses some requests before any location: the method TRACE (405), a Transfer-Encoding
+# other than chunked (501), an HTTP version other than 1.x (505). Same JSON shape as the rest.
+NGINX_405 = error_body("MethodNotAllowed", "The request method is not allowed.", "nginx")
+NGINX_501 = error_body("NotImplemented", "The request uses a transfer coding the server does not implement.",
+                       "nginx")
+NGINX_505 = error_body("HttpVersionNotSupported", "The HTTP version is not supported: use HTTP/1.1.", "nginx")
+
+
+@pytest.mark.parametrize("request_bytes,status,body", [
+    (b"TRACE %s HTTP/1.1\r\nHost: t\r\n\r\n" % ENDPOINT.encode(), 405, NGINX_405),
+    (b"TRACE / HTTP/1.1\r\nHost: t\r\n\r\n", 405, NGINX_405),
+    (b"TRACE /_webhookd/health HTTP/1.1\r\nHost: t\r\n\r\n", 405, NGINX_405),
+    (b"POST %s HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n" % ENDPOINT.encode(), 501, NGINX_501),
+    (b"POST %s HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n" % ENDPOINT.encode(),
+     501, NGINX_501),
+    (b"POST %s HTTP/2.0\r\nHost: t\r\n\r\n" % ENDPOINT.encode(), 505, NGINX_505),
+    (b"GET / HTTP/3.0\r\nHost: t\r\n\r\n", 505, NGINX_505),
+    (b"GET /api/x HTTP/9.9\r\nHost: t\r\n\r\n", 505, NGINX_505),
+], ids=["trace-api", "trace-root", "trace-monitoring", "gzip", "gzip-chunked", "http2", "http3", "http9"])
+def test_nginx_refusals_of_the_protocol_are_json(stack, request_bytes, status, body):
+    r = parse_raw_response(stack.raw(request_bytes))
+    assert_error(r, status, body)
+
+
 def test_missing_host_is_400_json(stack):
     # HTTP/1.1 without Host: nginx rejects it after the request line, so the JSON page applies.
     r = parse_raw_response(stack.raw(("POST %s HTTP/1.1\r\n\r\n" % ENDPOINT).encode()))
@@ -204,8 +228,18 @@ def test_unreachable_database_is_503_then_recovers(cut_sessions):
     # Requests without any credentials are refused before any lookup.
     assert stack.post(auth=None).status == 401
     stack.sql("ALTER ROLE webhookd LOGIN")
-    r = stack.post()
-    assert r.status == 200 and r.body == DEFAULT_BODY
+    # While the database was away the daemon tried again at growing intervals (at most a second
+    # apart), answering 503 in between: the first 200 comes within that interval.
+    deadline = time.monotonic() + 5
+    while True:
+        r = stack.post()
+        if r.status == 200:
+            break
+        assert_error(r, 503, DB_UNAVAILABLE)
+        assert r.headers["retry-after"] == "2"
+        assert time.monotonic() < deadline, "the daemon did not reconnect"
+        time.sleep(0.05)
+    assert r.body == DEFAULT_BODY
 
 
 def test_slow_database_is_503_within_statement_timeout(stack):

@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from e2e_support import DEFAULT_BODY, ENDPOINT, basic, error_body, private_stack, webhook_body
+from e2e_support import (DEFAULT_BODY, ENDPOINT, FCGI_PARAMS, FCGI_STDIN, basic, error_body, fcgi_begin,
+                         fcgi_exchange, fcgi_pair, fcgi_record, parse_raw_response, private_stack, webhook_body)
 
 CHALLENGES = [
     'Basic realm="SuperOffice Username or Ticket", charset="UTF-8"',
@@ -423,3 +424,104 @@ def test_online_refuses_basic_and_lists_only_its_schemes(online):
     check(call(online, {"Authorization": basic(online.user, online.password), "SO-AppToken": online.app}),
           unauthorized("This Authorization scheme is not accepted here; WWW-Authenticate lists the accepted ones.",
                        CHALLENGES[1:]))
+
+
+# -- Weights: one qvalue grammar (RFC 9110, 12.4.2) ------------------------------------------------
+
+@pytest.mark.parametrize("q", ["0x1", "1e-3", ".5", "1.0001", "2", "0.5x", '"0.5"', "01", "-0"])
+def test_a_weight_outside_the_qvalue_grammar_is_400_in_both_headers(stack, q):
+    auth = basic(stack.user, stack.password)
+    check(call(stack, {"Authorization": auth, "Accept": "application/json;q=" + q}),
+          bad_request('The Accept header is malformed: expected media ranges such as '
+                      '"application/json, application/xml;q=0.5".'))
+    check(call(stack, {"Authorization": auth, "Accept-Language": "sv;q=" + q}),
+          bad_request('The Accept-Language header is malformed: expected language tags with optional '
+                      'q-values, such as "sv, en;q=0.8".'))
+
+
+@pytest.mark.parametrize("q", ["0.", "1.", "1.000", "0.001"])
+def test_every_spelling_the_qvalue_grammar_allows_is_taken(stack, q):
+    auth = basic(stack.user, stack.password)
+    assert call(stack, {"Authorization": auth, "Accept": "application/xml;q=" + q + ", application/json;q=0"}
+                ).status in (200, 406)
+    assert call(stack, {"Authorization": auth, "Accept-Language": "sv;q=" + q}).status == 200
+
+
+# -- Repeated headers ------------------------------------------------------------------------------
+# nginx passes each header line to FastCGI as its own HTTP_* parameter and joins none of them; a
+# daemon reading the first would let "the first one wins" decide silently. Lists are recombined
+# (RFC 9110, 5.3); a header that takes one value is refused, by nginx for the ones it knows
+# (Authorization, If-Modified-Since, If-Unmodified-Since, Content-Length, Host), by the daemon for
+# the rest.
+
+def raw_post(stack, lines, path=ENDPOINT, body=b""):
+    head = "POST %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: %d\r\n" % (path, len(body))
+    data = (head + "".join("%s: %s\r\n" % kv for kv in lines) + "\r\n").encode() + body
+    return parse_raw_response(stack.raw(data))
+
+
+def repeated(name):
+    return bad_request("The %s header appears more than once; it takes a single value." % name)
+
+
+@pytest.mark.parametrize("name,first,second", [
+    ("SO-TimeZone", "UTC", "NO"), ("SO-TimeZone", "NO", "NO"), ("SO-TimeZone", "NO", "includeTZOffset"),
+    ("SO-Language", "sv", "en"), ("SO-Culture", "nb", "en-US"), ("SO-AppToken", "a", "b"),
+    ("X-XSRF-TOKEN", "a", "b"), ("Content-Type", "application/json", "text/plain"),
+])
+def test_a_repeated_single_value_header_is_400(stack, name, first, second):
+    r = raw_post(stack, [("Authorization", basic(stack.user, stack.password)), (name, first), (name, second)],
+                 body=b"{}" if name == "Content-Type" else b"")
+    status, content_type, body, _ = repeated(name)
+    assert (r.status, r.headers["content-type"], r.body) == (status, content_type, body)
+
+
+@pytest.mark.parametrize("name,value", [
+    ("Authorization", None), ("If-Modified-Since", "Sun, 06 Nov 1994 08:49:37 GMT"),
+    ("If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:37 GMT"), ("Content-Length", "0"), ("Host", "t"),
+])
+def test_headers_nginx_takes_once_are_its_400(stack, name, value):
+    value = value or basic(stack.user, stack.password)
+    lines = [("Authorization", basic(stack.user, stack.password))] if name != "Authorization" else []
+    r = raw_post(stack, lines + [(name, value), (name, value)])
+    assert (r.status, r.headers["content-type"], r.body) == (400, "application/json; charset=utf-8", error_body(
+        "BadRequest", "The request is malformed or its headers are too large.", "nginx"))
+
+
+def test_two_authorization_params_are_refused_by_the_daemon_too(stack):
+    """Whatever the front lets through: two HTTP_AUTHORIZATION params reach no login."""
+    params = [(b"REQUEST_METHOD", b"POST"), (b"DOCUMENT_URI", ENDPOINT.encode()), (b"QUERY_STRING", b""),
+              (b"CONTENT_LENGTH", b""), (b"HTTP_AUTHORIZATION", basic(stack.user, stack.password).encode()),
+              (b"HTTP_AUTHORIZATION", b"Basic eDp5")]
+    blob = b"".join(fcgi_pair(k, v) for k, v in params)
+    data = (fcgi_begin() + fcgi_record(FCGI_PARAMS, blob) + fcgi_record(FCGI_PARAMS, b"") +
+            fcgi_record(FCGI_STDIN, b""))
+    stdout, status = fcgi_exchange(stack.fcgi_socket, data)
+    assert status == 0
+    assert stdout.startswith(b"Status: 400 Bad Request\r\n"), stdout
+    assert stdout.endswith(repeated("Authorization")[2]), stdout
+
+
+def test_repeated_accept_lines_are_one_list(stack):
+    r = raw_post(stack, [("Authorization", basic(stack.user, stack.password)), ("Accept", "text/html"),
+                         ("Accept", "application/xml")])
+    assert (r.status, r.headers["content-type"], r.body) == (200, "application/xml; charset=utf-8", DEFAULT_XML)
+    r = raw_post(stack, [("Authorization", basic(stack.user, stack.password)), ("Accept", "text/html"),
+                         ("Accept", "image/png")])
+    assert r.status == 406
+
+
+def test_repeated_accept_language_lines_are_one_list(defaults):
+    defaults.sql("UPDATE webhook_default SET name = %s", (MULTI,))
+    r = raw_post(defaults, [("Authorization", basic(defaults.user, defaults.password)),
+                            ("Accept-Language", "de;q=0.1"), ("Accept-Language", "sv")])
+    assert (r.status, r.body, r.headers.get("content-language")) == (200, webhook_body(name="Ny krok"), "sv")
+    r = raw_post(defaults, [("Authorization", basic(defaults.user, defaults.password)),
+                            ("Accept-Language", "sv"), ("Accept-Language", "en;q=2")])
+    assert r.status == 400
+
+
+def test_repeated_cookie_lines_are_one_cookie_string(stack, creds):
+    r = raw_post(stack, [("Cookie", "a=b"), ("Cookie", "SO_SESSION=" + creds["session"]),
+                         ("X-XSRF-TOKEN", creds["xsrf"])])
+    assert (r.status, r.body) == (200, DEFAULT_BODY)

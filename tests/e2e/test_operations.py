@@ -224,8 +224,9 @@ def test_health_reports_the_database_down(ops):
     subprocess.run(["runuser", "-u", "postgres", "--", str(pg_ctl), "-D", str(data), "-m", "fast", "-w", "stop"],
                    check=True, stdout=subprocess.DEVNULL)
     try:
-        status, _, body = get(ops, "/_webhookd/health")
+        status, headers, body = get(ops, "/_webhookd/health")
         assert (status, body) == (503, b'{"Status":"Unavailable","Database":"Unreachable"}')
+        assert headers["retry-after"] == "2"  # as every other 503 of the daemon and of nginx
     finally:
         ops.start()  # PostgreSQL with the stack's options, and the daemon and nginx again
     status, _, _ = get(ops, "/_webhookd/health")

@@ -69,13 +69,24 @@ def assert_daemon_down_answers(stack):
     assert stack.request("GET", "/").status == 404
 
 
-def test_daemon_killed_is_503_then_restart_serves(outage):
+def test_daemon_killed_is_503_then_its_supervisor_restarts_it(outage):
+    """deploy/dev/stack runs the daemon under a supervisor (as systemd's Restart=on-failure): a
+    killed daemon comes back by itself, over the socket file the dead one left behind. Meanwhile
+    nginx answers its JSON 503; the restart follows within seconds, with nothing done by hand."""
     assert outage.post().body == DEFAULT_BODY
+    old = outage.daemon_pid()
     outage.kill_daemon(signal.SIGKILL)
-    # The socket file stays behind (connect: ECONNREFUSED); a restart must clear it.
-    assert Path(outage.fcgi_socket).exists()
-    assert_daemon_down_answers(outage)
-    outage.start()
+    deadline = time.monotonic() + 30
+    while True:
+        r = outage.request("POST", ENDPOINT, headers={"Authorization": "Basic eDp5"})
+        if r.status != 503:
+            break
+        assert_nginx_503(r)  # down: nginx's JSON 503, never a socket error
+        assert time.monotonic() < deadline, "the daemon was not restarted"
+        time.sleep(0.05)
+    assert outage.daemon_pid() != old and outage.daemon_alive()
+    log = (outage.dir / "log" / "webhookd.log").read_text()
+    assert "webhookd (pid %d) ended with status 137; starting it again" % old in log
     r = outage.post()
     assert r.status == 200 and r.body == DEFAULT_BODY
     assert_all_workers_serve(outage)
@@ -137,6 +148,13 @@ def test_database_restart_is_503_then_recovers_without_daemon_restart(outage):
     finally:
         # restart reuses the options of the last start (postmaster.opts): socket dir, no TCP.
         pg_ctl(outage, "-l", str(outage.dir / "log" / "postgresql.log"), "-w", "-t", "30", "restart")
+    # The daemon tries again at growing intervals, at most a second apart, and meanwhile answers
+    # 503 at once; once one attempt succeeds, every worker reconnects at its next request.
+    deadline = time.monotonic() + 5
+    while (r := outage.post()).status != 200:
+        assert r.status == 503 and r.body == DB_UNAVAILABLE, r
+        assert time.monotonic() < deadline, "the daemon did not reconnect"
+        time.sleep(0.05)
     for _ in range(20):
         r = outage.post()
         assert r.status == 200 and r.body == DEFAULT_BODY, r

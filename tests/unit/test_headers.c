@@ -6,10 +6,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "cookie.h"
+#include "http.h"
 #include "lang.h"
 #include "negotiate.h"
 #include "tzheader.h"
@@ -113,6 +115,71 @@ test_languages(void **state)
 	assert_int_equal(lang_parse("toolonglanguage", NULL, &r), LANG_MALFORMED_ACCEPT_LANGUAGE);
 	assert_int_equal(lang_parse(NULL, "sv en", &r), LANG_MALFORMED_SO_LANGUAGE);
 	assert_int_equal(lang_parse(NULL, "1", &r), LANG_MALFORMED_SO_LANGUAGE);
+}
+
+/* One qvalue grammar (RFC 9110, 12.4.2) for Accept and Accept-Language: every spelling strtod or
+ * a lax reader would take (hex, exponents, a leading dot, a fourth decimal, more than 1) is
+ * malformed in both headers, and every spelling the grammar allows is taken by both. */
+static void
+test_qvalues(void **state)
+{
+	static const struct {
+		const char *q;
+		int thousandths;  /* -1: malformed */
+	} cases[] = {
+		{ "0", 0 }, { "1", 1000 }, { "0.", 0 }, { "1.", 1000 }, { "0.5", 500 }, { "0.05", 50 },
+		{ "0.001", 1 }, { "0.999", 999 }, { "1.0", 1000 }, { "1.000", 1000 }, { "0.000", 0 },
+		{ "0x1", -1 }, { "1e-3", -1 }, { "0e0", -1 }, { ".5", -1 }, { "1.0001", -1 }, { "0.1234", -1 },
+		{ "2", -1 }, { "1.5", -1 }, { "1.001", -1 }, { "01", -1 }, { "00.5", -1 }, { "-0", -1 },
+		{ "+1", -1 }, { "0.5x", -1 }, { "\"0.5\"", -1 }, { "", -1 }, { " 0.5", -1 }, { "0,5", -1 },
+		{ "1.0e0", -1 }, { "inf", -1 }, { "nan", -1 }, { "0.5.", -1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char accept[64], language[64];
+		enum media_type t;
+		struct lang_request lr;
+		enum negotiate_result nr;
+		enum lang_parse_result lpr;
+		bool ok = cases[i].thousandths >= 0;
+
+		snprintf(accept, sizeof accept, "text/json;q=0.001, application/xml;q=%s", cases[i].q);
+		nr = negotiate_accept(accept, &t);
+		if (nr != (ok ? NEGOTIATE_OK : NEGOTIATE_MALFORMED))
+			fail_msg("Accept q=%s: got %d", cases[i].q, (int)nr);
+		if (ok && cases[i].thousandths > 1 && t != MEDIA_APPLICATION_XML)
+			fail_msg("Accept q=%s: XML should win over q=0.001", cases[i].q);
+		snprintf(language, sizeof language, "sv;q=0.001, en;q=%s", cases[i].q);
+		lpr = lang_parse(language, NULL, &lr);
+		if (lpr != (ok ? LANG_OK : LANG_MALFORMED_ACCEPT_LANGUAGE))
+			fail_msg("Accept-Language q=%s: got %d", cases[i].q, (int)lpr);
+		if (ok && cases[i].thousandths > 1 && (lr.n != 2 || strcmp(lr.tags[0], "en") != 0))
+			fail_msg("Accept-Language q=%s: en should come first", cases[i].q);
+		if (ok && cases[i].thousandths == 0 && lr.n != 1)
+			fail_msg("Accept-Language q=%s: q=0 excludes en", cases[i].q);
+	}
+	/* The shared parser itself: where it stops, and what it reads. */
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int q = -7;
+		const char *end = http_parse_qvalue(cases[i].q, &q);
+		bool whole = end != NULL && *end == '\0';
+
+		if (whole != (cases[i].thousandths >= 0) || (whole && q != cases[i].thousandths))
+			fail_msg("http_parse_qvalue(%s): end %s, q %d", cases[i].q, end != NULL ? end : "NULL", q);
+	}
+	/* "Q" is the same parameter (ABNF strings are case-insensitive); white space around ";" too. */
+	{
+		enum media_type t;
+		struct lang_request lr;
+
+		assert_int_equal(negotiate_accept("application/json;Q=0.1, application/xml ; q=0.9", &t), NEGOTIATE_OK);
+		assert_int_equal(t, MEDIA_APPLICATION_XML);
+		assert_int_equal(lang_parse("en;Q=0.1, sv ; q=0.9", NULL, &lr), LANG_OK);
+		assert_string_equal(lr.tags[0], "sv");
+		assert_int_equal(negotiate_accept("application/json;q=0.5;charset=utf-8", &t), NEGOTIATE_OK);
+		assert_int_equal(negotiate_accept("application/json;q=\"1\"", &t), NEGOTIATE_MALFORMED);
+	}
 }
 
 static void
@@ -249,6 +316,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accept_table),
 		cmocka_unit_test(test_languages),
+		cmocka_unit_test(test_qvalues),
 		cmocka_unit_test(test_cultures),
 		cmocka_unit_test(test_multilanguage_values),
 		cmocka_unit_test(test_resource_references),
