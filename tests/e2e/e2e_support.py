@@ -100,6 +100,20 @@ class Response:
         return "Response(%d, %r, %r)" % (self.status, self.headers, self.body[:300])
 
 
+def pg_bin(name=None):
+    """The newest PostgreSQL server's bin folder (or a program in it), as Debian installs it."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                   key=lambda p: [int(x) if x.isdigit() else 0 for x in p.parent.name.split(".")])
+    assert found, "no PostgreSQL server binaries under /usr/lib/postgresql"
+    return found[-1] / name if name else found[-1]
+
+
+def token_digest(text):
+    """The SHA-256 of a ticket, token, session or XSRF value, as the database stores it (bytea)."""
+    import hashlib
+    return hashlib.sha256(text.encode()).digest()
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

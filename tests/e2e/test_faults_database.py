@@ -5,11 +5,10 @@ journald priority. When it is back they recover by themselves."""
 import re
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-from e2e_support import DEFAULT_BODY, JSON_CT, WORKERS, basic, concurrent_posts, error_body, private_stack
+from e2e_support import pg_bin, DEFAULT_BODY, JSON_CT, WORKERS, basic, concurrent_posts, error_body, private_stack
 
 DB_UNAVAILABLE = error_body("ServiceUnavailable", "The database is unavailable; try again shortly.",
                             "webhookd/database")
@@ -17,13 +16,6 @@ DB_UNAVAILABLE = error_body("ServiceUnavailable", "The database is unavailable; 
 # 0.1, 0.2, 0.4, 0.8 and then 1 s, these take about 4.5 s, in which webhook-deliverd (which looks
 # at its queue every second) has made several attempts of its own.
 PROBES = 7
-
-
-def pg_bin():
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
-                   key=lambda p: [int(x) if x.isdigit() else 0 for x in p.parent.name.split(".")])
-    assert found, "no PostgreSQL server binaries under /usr/lib/postgresql"
-    return found[-1]
 
 
 def pg_ctl(stack, *args):

@@ -1,7 +1,6 @@
 """Caches that are never stale: in steady state a request reads nothing from PostgreSQL, and a
 changed default, a revoked ticket, a changed password or a retired associate takes effect within
 one second, through LISTEN/NOTIFY. Each test first proves the answer came from memory."""
-import hashlib
 import secrets
 import threading
 import time
@@ -9,13 +8,9 @@ import time
 import psycopg2
 import pytest
 
-from e2e_support import DEFAULT_BODY, basic, webhook_body
+from e2e_support import DEFAULT_BODY, basic, token_digest, webhook_body
 
 WITHIN = 1.0  # seconds
-
-
-def sha(text):
-    return hashlib.sha256(text.encode()).digest()
 
 
 def served_from_memory(stack, **post):
@@ -53,11 +48,11 @@ def ticket(associates):
     stack.secrets.add(value)
     alice = stack.sql("SELECT associate_id FROM associate WHERE name = %s", (stack.user,))[0][0]
     stack.sql("INSERT INTO credential (token_sha256, scheme, associate_id, expires_at) "
-              "VALUES (%s, 'soticket', %s, now() + interval '1 hour')", (sha(value), alice))
+              "VALUES (%s, 'soticket', %s, now() + interval '1 hour')", (token_digest(value), alice))
     try:
         yield value
     finally:
-        stack.sql("DELETE FROM credential WHERE token_sha256 = %s", (sha(value),))
+        stack.sql("DELETE FROM credential WHERE token_sha256 = %s", (token_digest(value),))
 
 
 def warm(stack, **post):
@@ -83,7 +78,7 @@ def test_revoked_ticket_within_a_second(stack, ticket):
     auth = "SOTicket " + ticket
     warm(stack, auth=auth)
     assert served_from_memory(stack, auth=auth)
-    stack.sql("UPDATE credential SET revoked_at = now() WHERE token_sha256 = %s", (sha(ticket),))
+    stack.sql("UPDATE credential SET revoked_at = now() WHERE token_sha256 = %s", (token_digest(ticket),))
     until(lambda: stack.post(auth=auth).status == 401)
     assert stack.post(auth=auth).json()["ErrorMessage"] == "The ticket has been revoked."
 

@@ -3,14 +3,13 @@
 Authorization (Basic, SOTicket, Bearer), X-XSRF-TOKEN with the session cookie, Accept (six media
 types), Accept-Language and SO-Language, SO-Culture, SO-TimeZone and SO-AppToken.
 """
-import hashlib
 import http.client
 import secrets
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from e2e_support import (DEFAULT_BODY, ENDPOINT, FCGI_PARAMS, FCGI_STDIN, basic, error_body, fcgi_begin,
+from e2e_support import (DEFAULT_BODY, ENDPOINT, token_digest, FCGI_PARAMS, FCGI_STDIN, basic, error_body, fcgi_begin,
                          fcgi_exchange, fcgi_pair, fcgi_record, parse_raw_response, private_stack, webhook_body)
 
 CHALLENGES = [
@@ -28,10 +27,6 @@ DEFAULT_XML = (
     b'<RegisteredAssociate i:nil="true"/><Updated>0001-01-01T00:00:00</Updated>'
     b'<UpdatedAssociate i:nil="true"/></Webhook>'
 )
-
-
-def sha(text):
-    return hashlib.sha256(text.encode()).digest()
 
 
 class Reply:
@@ -89,14 +84,14 @@ def creds(stack):
          "(%s, 'soticket', %s, now() + interval '1 hour', NULL), (%s, 'bearer', %s, now() + interval '1 hour', NULL),"
          "(%s, 'soticket', %s, now() - interval '1 second', NULL), (%s, 'soticket', %s, now() + interval '1 hour', now()),"
          "(%s, 'soticket', %s, now() + interval '1 hour', NULL)",
-         (sha(made["ticket"]), alice, sha(made["bearer"]), alice, sha(made["expired"]), alice,
-          sha(made["revoked"]), alice, sha(made["retired_ticket"]), bob)),
+         (token_digest(made["ticket"]), alice, token_digest(made["bearer"]), alice, token_digest(made["expired"]), alice,
+          token_digest(made["revoked"]), alice, token_digest(made["retired_ticket"]), bob)),
         ("INSERT INTO browser_session (session_sha256, xsrf_sha256, associate_id, expires_at) VALUES "
          "(%s, %s, %s, now() + interval '1 hour'), (%s, %s, %s, now() - interval '1 second')",
-         (sha(made["session"]), sha(made["xsrf"]), alice, sha(made["old_session"]), sha(made["xsrf"]), alice)),
+         (token_digest(made["session"]), token_digest(made["xsrf"]), alice, token_digest(made["old_session"]), token_digest(made["xsrf"]), alice)),
         ("INSERT INTO application (name, token_sha256, webhook_access, revoked_at) VALUES "
          "('granted', %s, true, NULL), ('plain', %s, false, NULL), ('gone', %s, true, now())",
-         (sha(made["app_granted"]), sha(made["app_plain"]), sha(made["app_revoked"]))),
+         (token_digest(made["app_granted"]), token_digest(made["app_plain"]), token_digest(made["app_revoked"]))),
     )
     try:
         yield made
@@ -179,7 +174,7 @@ def test_authentication(stack, creds, name, headers, expected):
 def test_revocation_takes_effect_on_the_next_request(stack, creds):
     headers = {"Authorization": "SOTicket " + creds["ticket"]}
     assert call(stack, headers).status == 200
-    stack.sql("UPDATE credential SET revoked_at = now() WHERE token_sha256 = %s", (sha(creds["ticket"]),))
+    stack.sql("UPDATE credential SET revoked_at = now() WHERE token_sha256 = %s", (token_digest(creds["ticket"]),))
     check(call(stack, headers), unauthorized("The ticket has been revoked."))
 
 
@@ -397,9 +392,9 @@ def online():
         carol = s.sql("SELECT associate_id FROM associate WHERE name = 'carol'")[0][0]
         s.transaction(
             ("INSERT INTO credential (token_sha256, scheme, associate_id, expires_at) "
-             "VALUES (%s, 'soticket', %s, now() + interval '1 hour')", (sha(ticket), carol)),
+             "VALUES (%s, 'soticket', %s, now() + interval '1 hour')", (token_digest(ticket), carol)),
             ("INSERT INTO application (name, token_sha256, webhook_access) VALUES ('a', %s, true), ('b', %s, false)",
-             (sha(app), sha(plain))))
+             (token_digest(app), token_digest(plain))))
         s.ticket, s.app, s.plain_app = ticket, app, plain
         yield s
 

@@ -1,7 +1,6 @@
 """Running it as production does: socket handed over by a supervisor, restarts and reloads under
 load, health and metrics, migrations run twice at once, and logs that hold no secret."""
 import grp
-import hashlib
 import os
 import pwd
 import re
@@ -16,7 +15,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from e2e_support import DEFAULT_BODY, REPO, basic, error_body, parse_raw_response, private_stack
+from e2e_support import token_digest, pg_bin, DEFAULT_BODY, REPO, basic, error_body, parse_raw_response, private_stack
 
 LOAD = REPO / "tests" / "load"
 
@@ -218,7 +217,7 @@ def test_health(ops):
 
 
 def test_health_reports_the_database_down(ops):
-    pg_ctl = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))[-1]
+    pg_ctl = pg_bin("pg_ctl")
     data = ops.dir / "pg" / "data"
     ops.close_db()
     subprocess.run(["runuser", "-u", "postgres", "--", str(pg_ctl), "-D", str(data), "-m", "fast", "-w", "stop"],
@@ -341,13 +340,12 @@ def test_logs_hold_no_secret(ops):
     ticket, bearer, session, xsrf, app = (secrets.token_urlsafe(24) for _ in range(5))
     wrong_password = "wrong-" + secrets.token_urlsafe(12)
     olga = ops.sql("SELECT associate_id FROM associate WHERE name = %s", (ops.user,))[0][0]
-    sha = lambda t: hashlib.sha256(t.encode()).digest()  # noqa: E731
     ops.transaction(
         ("INSERT INTO credential (token_sha256, scheme, associate_id, expires_at) VALUES "
          "(%s, 'soticket', %s, now() + interval '1 hour'), (%s, 'bearer', %s, now() - interval '1 hour')",
-         (sha(ticket), olga, sha(bearer), olga)),
+         (token_digest(ticket), olga, token_digest(bearer), olga)),
         ("INSERT INTO browser_session (session_sha256, xsrf_sha256, associate_id, expires_at) "
-         "VALUES (%s, %s, %s, now() + interval '1 hour')", (sha(session), sha(xsrf), olga)))
+         "VALUES (%s, %s, %s, now() + interval '1 hour')", (token_digest(session), token_digest(xsrf), olga)))
     try:
         calls = [
             {"Authorization": basic(ops.user, ops.password)},

@@ -9,19 +9,12 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from e2e_support import (DEFAULT_BODY, ENDPOINT, JSON_CT, WORKERS, assert_all_workers_serve, concurrent_posts,
+from e2e_support import (pg_bin, DEFAULT_BODY, ENDPOINT, JSON_CT, WORKERS, assert_all_workers_serve, concurrent_posts,
                          destroy_stack, error_body, new_stack)
 
 NGINX_UNAVAILABLE = error_body("ServiceUnavailable", "The service is unavailable; try again shortly.", "nginx")
 DB_UNAVAILABLE = error_body("ServiceUnavailable", "The database is unavailable; try again shortly.",
                             "webhookd/database")
-
-
-def pg_bin():
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
-                   key=lambda p: [int(x) if x.isdigit() else 0 for x in p.parent.name.split(".")])
-    assert found, "no PostgreSQL server binaries under /usr/lib/postgresql"
-    return found[-1]
 
 
 def pg_ctl(stack, *args):

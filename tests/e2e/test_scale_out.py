@@ -5,14 +5,13 @@ import re
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import psycopg2
 import pytest
 
-from e2e_support import DEFAULT_BODY, destroy_stack, fcgi_exchange, fcgi_request, new_stack, webhook_body
+from e2e_support import pg_bin, DEFAULT_BODY, destroy_stack, fcgi_exchange, fcgi_request, new_stack, webhook_body
 
-PGBIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+PGBIN = pg_bin()
 
 
 def as_postgres(*args, **kw):

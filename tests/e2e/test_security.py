@@ -6,11 +6,10 @@ import re
 import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from e2e_support import DEFAULT_BODY, REPO, basic, error_body, parse_raw_response, private_stack
+from e2e_support import pg_bin, DEFAULT_BODY, REPO, basic, error_body, parse_raw_response, private_stack
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +199,7 @@ def test_bytes_that_are_not_ascii_get_clear_answers(guarded, name, value):
 
 
 def test_database_lost_under_load_is_bounded_503_then_recovery(guarded):
-    pg_ctl = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))[-1]
+    pg_ctl = pg_bin("pg_ctl")
     data = guarded.dir / "pg" / "data"
     pid = guarded.daemon_pid()
     env = dict(os.environ, WRK_USER=guarded.user, WRK_PASSWORD=guarded.password)

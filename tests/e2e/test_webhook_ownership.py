@@ -3,13 +3,12 @@ sees and changes it; to any other application it is as if it did not exist (the 
 and 204, REST's 404), and nothing it sends reaches the row or the webhook's target. A caller
 without SO-AppToken (the installation's own users) sees and manages every webhook.
 """
-import hashlib
 import json
 import secrets
 
 import pytest
 
-from e2e_support import JSON_CT, basic, error_body
+from e2e_support import JSON_CT, basic, error_body, token_digest
 
 AGENT = "/api/v1/Agents/Webhook/"
 REST = "/api/v1/Webhook"
@@ -51,10 +50,6 @@ class Caller:
         return [h["WebhookId"] for h in r.json()]
 
 
-def sha(text):
-    return hashlib.sha256(text.encode()).digest()
-
-
 @pytest.fixture
 def apps(webhooks):
     """Applications A and B, both granted the Webhook agent, as callers; and the tokenless caller."""
@@ -65,7 +60,7 @@ def apps(webhooks):
     ids = {}
     for k in tokens:
         ids[k] = stack.sql("INSERT INTO application (name, token_sha256, webhook_access) VALUES (%s, %s, true) "
-                           "RETURNING application_id", (names[k], sha(tokens[k])))[0][0]
+                           "RETURNING application_id", (names[k], token_digest(tokens[k])))[0][0]
     try:
         yield {"a": Caller(stack, tokens["a"]), "b": Caller(stack, tokens["b"]), "none": Caller(stack),
                "ids": ids}
