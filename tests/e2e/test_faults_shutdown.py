@@ -167,3 +167,74 @@ def test_signals_the_daemons_do_not_use_are_ignored(slow, daemon, sig):
     assert stack.post().body == DEFAULT_BODY
     assert pid_alive(pid)
     assert b"stopping" not in log.read_bytes()[offset:]
+
+
+def test_sigterm_waits_shutdown_timeout_s_for_a_request_then_exits():
+    """shutdown_timeout_s bounds how long SIGTERM waits for requests in flight: a request held on a
+    lock for longer does not keep the daemon (it exits while the lock is still held, and says so);
+    nginx answers that request with its JSON 503."""
+    settings = {"WEBHOOKD_SHUTDOWN_TIMEOUT_S": "1", "WEBHOOKD_STATEMENT_TIMEOUT_MS": "60000"}
+    with private_stack("webhookd-faults-timeout-", "tim", settings=settings) as s:
+        ticket = new_ticket(s)
+        s.flush_caches()  # so that the request reads the table locked below
+        locker = psycopg2.connect(s.dsn())
+        results = []
+        try:
+            with locker.cursor() as cur:
+                cur.execute("LOCK TABLE webhook_default IN ACCESS EXCLUSIVE MODE")
+                t = post_in_thread(s, results, auth=ticket)
+                wait_until("the request to wait on the lock", lambda: waiting_on_lock(s) >= 1)
+                pid = s.daemon_pid()
+                os.kill(pid, signal.SIGTERM)
+                # The lock is held until this block ends: the daemon exits without the request.
+                wait_until("the daemon to exit", lambda: not pid_alive(pid))
+        finally:
+            locker.rollback()
+            locker.close()
+        t.join(30)
+        [r] = results
+        assert (r.status, r.headers["content-type"], r.body) == (503, JSON_CT, NGINX_UNAVAILABLE), r
+        log = (s.dir / "log" / "webhookd.log").read_text()
+        assert "1 request(s) still running after 1s; exiting without them" in log
+
+
+def test_a_daemon_that_never_answers_is_a_json_503_from_nginx():
+    """nginx's own 504 (fastcgi_read_timeout, 15 s) becomes the same JSON 503 with Retry-After as a
+    daemon that is down: a FastCGI peer that accepts and never answers stands in for a hung daemon."""
+    import socket as sockets
+    with private_stack("webhookd-faults-hung-", "hugo") as s:
+        pid = s.daemon_pid()
+        os.kill(pid, signal.SIGTERM)  # a clean stop: the dev stack's supervisor lets it be
+        wait_until("the daemon to exit", lambda: not pid_alive(pid))
+        path = s.fcgi_socket
+        if os.path.exists(path):
+            os.unlink(path)
+        hung = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)
+        hung.bind(path)
+        os.chmod(path, 0o666)
+        hung.listen(8)
+        held = []
+        stop = threading.Event()
+
+        def accept_and_hold():
+            hung.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    conn, _ = hung.accept()
+                    held.append(conn)  # read nothing, answer nothing
+                except OSError:
+                    pass
+
+        t = threading.Thread(target=accept_and_hold)
+        t.start()
+        try:
+            r = s.post()
+        finally:
+            stop.set()
+            t.join(5)
+            for c in held:
+                c.close()
+            hung.close()
+        assert held, "nginx never connected to the stand-in"
+        assert (r.status, r.headers["content-type"], r.body) == (503, JSON_CT, NGINX_UNAVAILABLE), r
+        assert r.headers.get("retry-after") == "2"

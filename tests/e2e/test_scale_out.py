@@ -100,10 +100,18 @@ class Cluster:
         subprocess.run(nginx + ["-s", "reload"], check=True)
         time.sleep(0.5)
 
-    def served_by(self, index):
+    def metric(self, index, pattern):
+        """A counter of instance index, read straight from its socket."""
         out, _ = fcgi_exchange(str(self.sockets[index]), fcgi_request("GET", "/_webhookd/metrics"))
-        m = re.search(rb'^webhookd_requests_total\{status="200"\} (\d+)$', out, re.M)
+        m = re.search(pattern, out, re.M)
         return int(m.group(1)) if m else 0
+
+    def served_by(self, index):
+        return self.metric(index, rb'^webhookd_requests_total\{status="200"\} (\d+)$')
+
+    def cache_hits(self, index):
+        return sum(self.metric(index, rb'^webhookd_cache_total\{cache="%s",result="hit"\} (\d+)$' % c)
+                   for c in (b"credentials", b"reference_data"))
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +153,17 @@ def test_two_instances_share_the_load_reading_from_the_standby(cluster):
         assert cluster.daemon_sessions_on(primary, "webhookd-changes") == 2
     finally:
         standby.close()
+
+
+def test_reads_from_the_standby_are_never_cached(cluster):
+    """A standby may not have replayed a change the primary's feed already announced, so what the
+    workers read from it is never kept: the same request, again and again, is a cache miss every
+    time (no hit at all), on both instances."""
+    before = [cluster.cache_hits(0), cluster.cache_hits(1)]
+    for _ in range(40):
+        r = cluster.stack.post()
+        assert (r.status, r.body) == (200, DEFAULT_BODY), r
+    assert [cluster.cache_hits(0), cluster.cache_hits(1)] == before
 
 
 def test_a_change_on_the_primary_reaches_the_replicas_readers(cluster):
