@@ -50,8 +50,12 @@ def test_mixed_concurrent_load(stack):
                     r = stack.post(conn=conn)
                     ok = r.status == 200 and r.body == DEFAULT_BODY
                 elif kind == 1:
+                    # Password checks are bounded (a few seats, a short wait): under this load
+                    # some wrong logins meet a full pool, and that is a 503 of its own, not a mix-up.
                     r = stack.post(auth=basic("alice", "wrong-%d" % i), conn=conn)
-                    ok = r.status == 401 and b"Invalid user name or password." in r.body
+                    ok = (r.status == 401 and b"Invalid user name or password." in r.body) or (
+                        r.status == 503 and b"Too many passwords are being checked" in r.body and
+                        r.headers.get("retry-after") == "1")
                 else:
                     r = stack.post("/api/v1/x%d" % i, conn=conn)
                     ok = r.status == 404 and b"webhookd/router" in r.body
