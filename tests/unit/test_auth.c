@@ -154,6 +154,14 @@ test_parse_size_limits(void **state)
 	    sodium_base64_VARIANT_ORIGINAL);
 	assert_int_equal(auth_parse(header, B, &c), AUTH_MALFORMED);
 
+	/* One byte more in the password, with a short user: the decoded pair fits the buffer, so
+	 * only the password's own limit refuses it. */
+	memcpy(decoded, "u:", 2);
+	memset(decoded + 2, 'p', AUTH_PASSWORD_MAX + 1);
+	sodium_bin2base64(header + 6, sizeof header - 6, (unsigned char *)decoded, AUTH_PASSWORD_MAX + 3,
+	    sodium_base64_VARIANT_ORIGINAL);
+	assert_int_equal(auth_parse(header, B, &c), AUTH_MALFORMED);
+
 	/* One byte more in the user. */
 	memset(decoded, 'u', AUTH_USER_MAX + 1);
 	decoded[AUTH_USER_MAX + 1] = ':';
