@@ -114,6 +114,26 @@ def token_digest(text):
     return hashlib.sha256(text.encode()).digest()
 
 
+def wrk(stack, seconds, connections=64, during=None, timeout_s=10):
+    """Runs wrk (2 threads) with tests/load/basic.lua as the stack's user; `during` runs meanwhile.
+    Returns the RESULT fields tests/load/common.lua prints, as numbers."""
+    import re
+    env = dict(os.environ, WRK_USER=stack.user, WRK_PASSWORD=stack.password)
+    proc = subprocess.Popen(["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "--timeout", "%ds" % timeout_s,
+                             "-s", str(REPO / "tests" / "load" / "basic.lua"), stack.base_url],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    try:
+        if during is not None:
+            during()
+        out = proc.communicate(timeout=seconds + 60)[0].decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    m = re.search(r"^RESULT (.*)$", out, re.M)
+    assert m, out
+    return {k: float(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -15,9 +15,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from e2e_support import token_digest, pg_bin, DEFAULT_BODY, REPO, basic, error_body, parse_raw_response, private_stack
+from e2e_support import wrk, token_digest, pg_bin, DEFAULT_BODY, REPO, basic, error_body, parse_raw_response, private_stack
 
-LOAD = REPO / "tests" / "load"
 
 
 @pytest.fixture(scope="module")
@@ -25,24 +24,6 @@ def ops():
     """A stack of its own: these tests stop, restart and reload its daemon."""
     with private_stack("webhookd-ops-", "olga") as s:
         yield s
-
-
-def wrk(stack, seconds, connections=64, during=None):
-    """Runs wrk (2 threads) with tests/load/basic.lua; `during` runs meanwhile. Returns the RESULT fields."""
-    env = dict(os.environ, WRK_USER=stack.user, WRK_PASSWORD=stack.password)
-    proc = subprocess.Popen(["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "--timeout", "10s",
-                             "-s", str(LOAD / "basic.lua"), stack.base_url],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    try:
-        if during is not None:
-            during()
-        out = proc.communicate(timeout=seconds + 30)[0].decode()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    m = re.search(r"^RESULT (.*)$", out, re.M)
-    assert m, out
-    return {k: float(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
 
 
 class HeldSocket:
