@@ -225,8 +225,12 @@ serve(struct settings *s, const char *config_path)
 		if (!listener_stop_intake(listen_fd, s))
 			pool_quit(pool, false);
 	}
-	if (!pool_stop(pool, s->shutdown_timeout_s))
-		return 1;
+	if (!pool_stop(pool, s->shutdown_timeout_s)) {
+		/* Workers are still running requests: nothing they use may be freed, so leave at once
+		 * (exit handlers included), with only the socket's path removed. */
+		listener_close(listen_fd, s);
+		_exit(1);
+	}
 	app_destroy(&app);
 	net_global_cleanup();
 	listener_close(listen_fd, s);
