@@ -54,6 +54,9 @@ void api_rest_replace(void *ctx, const struct request *req, struct response *res
 void api_rest_patch(void *ctx, const struct request *req, struct response *resp);
 void api_rest_delete(void *ctx, const struct request *req, struct response *resp);
 void api_rest_last_error(void *ctx, const struct request *req, struct response *resp);
+/* GET /api/v1/Webhook/Usage and /api/v1/Webhook/{id}/Usage: delivery counters. */
+void api_rest_usage_list(void *ctx, const struct request *req, struct response *resp);
+void api_rest_usage(void *ctx, const struct request *req, struct response *resp);
 void api_rest_test(void *ctx, const struct request *req, struct response *resp);
 void api_rest_signal(void *ctx, const struct request *req, struct response *resp);
 

@@ -22,6 +22,13 @@ bool carrier_write_webhook(struct emitter *e, const struct webhook *w, const str
 bool carrier_write_webhook_list(struct emitter *e, const struct webhook *hooks, size_t n,
     const struct carrier_options *opt) __attribute__((warn_unused_result));
 
+/* WebhookUsage: a webhook's delivery counters; LastErrorAt is null before its first failure. */
+bool carrier_write_usage(struct emitter *e, const struct webhook_usage *u, const struct carrier_options *opt)
+	__attribute__((warn_unused_result));
+/* ArrayOfWebhookUsage. */
+bool carrier_write_usage_list(struct emitter *e, const struct webhook_usage_list *l, const struct carrier_options *opt)
+	__attribute__((warn_unused_result));
+
 /* WebhookResult (TestWebhook): Success, Message, then its Carrier base (first in XML). */
 bool carrier_write_webhook_result(struct emitter *e, bool success, const char *message)
 	__attribute__((warn_unused_result));

@@ -69,6 +69,7 @@ enum db_result db_application_grant(struct db *db, const char *digest_hex, struc
 enum db_result db_reference_data(struct db *db, char **json);
 struct webhook;
 struct webhook_list;
+struct webhook_usage_list;
 
 /* Which webhooks a caller sees: all of them without an application, else the application's own. */
 struct db_webhook_scope {
@@ -101,6 +102,10 @@ enum db_result db_webhook_delete(struct db *db, const struct db_webhook_scope *s
     const struct db_webhook_guard *guard);
 /* The last error delivery recorded ("" when none), for the caller to free. */
 enum db_result db_webhook_last_error(struct db *db, const struct db_webhook_scope *scope, int32_t id, char **out);
+/* Counters of webhook id, or of every visible webhook when id is 0 (by id); DB_NOT_FOUND when
+ * id is not a visible webhook. */
+enum db_result db_webhook_usage(struct db *db, const struct db_webhook_scope *scope, int32_t id,
+    struct webhook_usage_list *out);
 
 /* webhook_signal(): one delivery per subscribed Active webhook, in one statement. */
 enum db_result db_webhook_signal(struct db *db, const char *event, int32_t primary_key, const char *data_json,

@@ -73,5 +73,8 @@ enum hooksvc_result hooksvc_signal(struct hooksvc *svc, const struct hooksvc_cal
 /* The last error delivery recorded, "" when none; for the caller to free. */
 enum hooksvc_result hooksvc_last_error(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id,
     char **out);
+/* Delivery counters of webhook id, or of every webhook the caller sees when id is 0. */
+enum hooksvc_result hooksvc_usage(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id,
+    struct webhook_usage_list *out);
 
 #endif

@@ -50,6 +50,23 @@ struct webhook_list {
 	size_t n;
 };
 
+/* A webhook's delivery counters (webhook_usage): what the operator page shows beside its state. */
+struct webhook_usage {
+	int32_t webhook_id;
+	long long total_calls;
+	long long total_errors;
+	long long consecutive_errors;
+	int64_t last_error_at;  /* WEBHOOK_TIME_UNSET: never failed */
+	char *last_error;       /* "" when none */
+};
+
+struct webhook_usage_list {
+	struct webhook_usage *items;
+	size_t n;
+};
+
+void webhook_usage_list_free(struct webhook_usage_list *l);
+
 void webhook_init(struct webhook *w);
 void webhook_list_free(struct webhook_list *l);
 void webhook_free(struct webhook *w);

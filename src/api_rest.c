@@ -284,6 +284,56 @@ api_rest_last_error(void *ctx, const struct request *req, struct response *resp)
 	free(text);
 }
 
+static bool
+api_rest_write_usage(struct emitter *e, const void *list, const struct carrier_options *opt)
+{
+	return carrier_write_usage(e, &((const struct webhook_usage_list *)list)->items[0], opt);
+}
+
+static bool
+api_rest_write_usage_list(struct emitter *e, const void *list, const struct carrier_options *opt)
+{
+	return carrier_write_usage_list(e, list, opt);
+}
+
+/* The delivery counters of webhook id, or (id 0) of every webhook the caller sees. */
+static void
+api_rest_reply_usage(struct call *call, int32_t id)
+{
+	struct webhook_usage_list list;
+	struct hooksvc_caller caller;
+	enum hooksvc_result r;
+	struct hooksvc svc;
+
+	api_service(call, &svc, &caller);
+	r = hooksvc_usage(&svc, &caller, id, &list);
+	if (r == HOOKSVC_OK)
+		reply_carrier(call, 200, id != 0 ? api_rest_write_usage : api_rest_write_usage_list, &list);
+	else if (r == HOOKSVC_NOT_FOUND)
+		api_rest_not_found(call, id);
+	else
+		api_service_error(call, r, "");
+	webhook_usage_list_free(&list);
+}
+
+void
+api_rest_usage_list(void *ctx, const struct request *req, struct response *resp)
+{
+	(void)req;
+	(void)resp;
+	api_rest_reply_usage(ctx, 0);
+}
+
+void
+api_rest_usage(void *ctx, const struct request *req, struct response *resp)
+{
+	struct call *call = ctx;
+
+	(void)req;
+	(void)resp;
+	api_rest_reply_usage(call, route_param_id(&call->params, 0));
+}
+
 /* POST /api/v1/Webhook/Test: the bare Webhook. */
 void
 api_rest_test(void *ctx, const struct request *req, struct response *resp)

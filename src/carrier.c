@@ -113,6 +113,32 @@ carrier_write_webhook_list(struct emitter *e, const struct webhook *hooks, size_
 }
 
 bool
+carrier_write_usage(struct emitter *e, const struct webhook_usage *u, const struct carrier_options *opt)
+{
+	return e->ops->begin(e->ctx, "WebhookUsage") &&
+	    e->ops->integer(e->ctx, "WebhookId", u->webhook_id) &&
+	    e->ops->integer(e->ctx, "TotalCalls", u->total_calls) &&
+	    e->ops->integer(e->ctx, "TotalErrors", u->total_errors) &&
+	    e->ops->integer(e->ctx, "ConsecutiveErrors", u->consecutive_errors) &&
+	    (u->last_error_at == WEBHOOK_TIME_UNSET ? e->ops->null(e->ctx, "LastErrorAt") :
+	        carrier_time(e, "LastErrorAt", u->last_error_at, opt)) &&
+	    carrier_string(e, "LastError", u->last_error) &&
+	    e->ops->end(e->ctx, "WebhookUsage");
+}
+
+bool
+carrier_write_usage_list(struct emitter *e, const struct webhook_usage_list *l, const struct carrier_options *opt)
+{
+	if (!e->ops->list_begin(e->ctx, "ArrayOfWebhookUsage"))
+		return false;
+	for (size_t i = 0; i < l->n; i++) {
+		if (!carrier_write_usage(e, &l->items[i], opt))
+			return false;
+	}
+	return e->ops->list_end(e->ctx, "ArrayOfWebhookUsage");
+}
+
+bool
 carrier_write_webhook_result(struct emitter *e, bool success, const char *message)
 {
 	return e->ops->begin(e->ctx, "WebhookResult") &&

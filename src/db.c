@@ -184,6 +184,12 @@ static const struct {
 	[DB_STMT_WEBHOOK_LAST_ERROR] = { "webhook_last_error",
 	    "SELECT coalesce(u.last_error, '') FROM webhook w LEFT JOIN webhook_usage u USING (webhook_id) "
 	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
+	/* One webhook's counters ($1), or every visible webhook's (NULL), zero before its first delivery. */
+	[DB_STMT_WEBHOOK_USAGE] = { "webhook_usage",
+	    "SELECT w.webhook_id, coalesce(u.total_calls, 0), coalesce(u.total_errors, 0), "
+	    "coalesce(u.consecutive_errors, 0), (extract(epoch FROM u.last_error_at) * 1000000)::bigint, "
+	    "coalesce(u.last_error, '') FROM webhook w LEFT JOIN webhook_usage u USING (webhook_id) "
+	    "WHERE ($1::integer IS NULL OR w.webhook_id = $1) AND " WEBHOOK_VISIBLE(2) "ORDER BY w.webhook_id", 2, false },
 	[DB_STMT_WEBHOOK_SIGNAL] = { "webhook_signal",
 	    /* json, not jsonb: FieldValues go out as the client sent them, members in order and
 	     * numbers as written (jsonb would sort, fold and expand them). */

@@ -213,6 +213,42 @@ db_webhook_last_error(struct db *db, const struct db_webhook_scope *scope, int32
 }
 
 enum db_result
+db_webhook_usage(struct db *db, const struct db_webhook_scope *scope, int32_t id, struct webhook_usage_list *out)
+{
+	char idt[DB_INT_TEXT_SIZE], appt[DB_INT_TEXT_SIZE];
+	const char *params[2] = { db_int_param(id, id != 0, idt), db_int_param(scope->application_id,
+	    scope->application_id != 0, appt) };
+	PGresult *res;
+	enum db_result r = db_query(db, DB_STMT_WEBHOOK_USAGE, params, &res);
+	int rows;
+
+	out->items = NULL;
+	out->n = 0;
+	if (r != DB_OK)
+		return r;
+	rows = PQntuples(res);
+	if (rows == 0 && id != 0) {
+		PQclear(res);
+		return DB_NOT_FOUND;
+	}
+	if (rows > 0)
+		out->items = xcalloc((size_t)rows, sizeof *out->items);
+	for (int i = 0; i < rows; i++) {
+		struct webhook_usage *u = &out->items[i];
+
+		u->webhook_id = (int32_t)db_int(res, i, 0);
+		u->total_calls = db_int(res, i, 1);
+		u->total_errors = db_int(res, i, 2);
+		u->consecutive_errors = db_int(res, i, 3);
+		u->last_error_at = PQgetisnull(res, i, 4) ? WEBHOOK_TIME_UNSET : db_int(res, i, 4);
+		u->last_error = xstrdup(PQgetvalue(res, i, 5));
+		out->n++;
+	}
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_result
 db_webhook_signal(struct db *db, const char *event, int32_t primary_key, const char *data_json, int32_t changed_by)
 {
 	char pkt[DB_INT_TEXT_SIZE], byt[DB_INT_TEXT_SIZE];

@@ -365,3 +365,11 @@ hooksvc_last_error(struct hooksvc *svc, const struct hooksvc_caller *caller, int
 
 	return hooksvc_from_db(db_webhook_last_error(svc->db, &scope, id, out));
 }
+
+enum hooksvc_result
+hooksvc_usage(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id, struct webhook_usage_list *out)
+{
+	struct db_webhook_scope scope = hooksvc_scope(caller);
+
+	return hooksvc_from_db(db_webhook_usage(svc->db, &scope, id, out));
+}

@@ -18,11 +18,13 @@ const struct route api_routes[] = {
 	{ "POST", "/api/v1/Webhook", api_rest_create, ROUTE_AUTHENTICATED },
 	{ "GET", "/api/v1/Webhook/default", api_rest_default, ROUTE_AUTHENTICATED },
 	{ "POST", "/api/v1/Webhook/Test", api_rest_test, ROUTE_AUTHENTICATED },
+	{ "GET", "/api/v1/Webhook/Usage", api_rest_usage_list, ROUTE_AUTHENTICATED },
 	{ "GET", "/api/v1/Webhook/{id}", api_rest_get, ROUTE_AUTHENTICATED },
 	{ "PUT", "/api/v1/Webhook/{id}", api_rest_replace, ROUTE_AUTHENTICATED },
 	{ "PATCH", "/api/v1/Webhook/{id}", api_rest_patch, ROUTE_AUTHENTICATED },
 	{ "DELETE", "/api/v1/Webhook/{id}", api_rest_delete, ROUTE_AUTHENTICATED },
 	{ "GET", "/api/v1/Webhook/{id}/LastError", api_rest_last_error, ROUTE_AUTHENTICATED },
+	{ "GET", "/api/v1/Webhook/{id}/Usage", api_rest_usage, ROUTE_AUTHENTICATED },
 	{ "POST", "/api/v1/Webhook/{eventName}/{primaryKey}", api_rest_signal, ROUTE_AUTHENTICATED },
 	/* Monitoring: nginx keeps these private. */
 	{ "GET", "/_webhookd/health", api_monitor_health, 0 },

@@ -52,6 +52,16 @@ webhook_list_free(struct webhook_list *l)
 }
 
 void
+webhook_usage_list_free(struct webhook_usage_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i].last_error);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+void
 webhook_move(struct webhook *to, struct webhook *from)
 {
 	webhook_free(to);
