@@ -181,8 +181,17 @@ class Page:
                   {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
 
     def goto(self, url):
-        self.send("Page.navigate", {"url": url})
-        self.wait_for("document.readyState === 'complete' && location.href === %s" % json.dumps(url))
+        self._load(lambda: self.send("Page.navigate", {"url": url}))
+
+    def reload(self):
+        self._load(lambda: self.send("Page.reload"))
+
+    def _load(self, start):
+        """Starts a navigation and waits until a new document has loaded (the old one carries a
+        mark, so that its own readyState cannot pass for the new one's)."""
+        self.js("window.__cdpOldDocument = true")
+        start()
+        self.wait_for("!window.__cdpOldDocument && document.readyState === 'complete'")
 
     def js(self, expression):
         """The value of a JavaScript expression (awaited when it is a promise)."""

@@ -96,7 +96,14 @@ function eventRow(item) {
 }
 
 async function loadPage(append) {
-  const page = await api('GET', hookPath(log.hookId) + '/Events', { query: { ...log.query, cursor: log.cursor } });
+  const section = byId('log-section');
+  section.setAttribute('aria-busy', 'true');
+  let page;
+  try {
+    page = await api('GET', hookPath(log.hookId) + '/Events', { query: { ...log.query, cursor: log.cursor } });
+  } finally {
+    section.setAttribute('aria-busy', 'false');
+  }
   const body = byId('log-table').tBodies[0];
   const rows = page.Items.map(eventRow);
   if (append) body.append(...rows);

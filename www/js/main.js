@@ -20,22 +20,31 @@ function reveal(view) {
   byId(VIEWS[view]).focus();
 }
 
-async function route() {
+async function showView() {
   if (!credentials.get()) {
     reveal('sign-in-view');
     return;
   }
   const match = /^#\/webhook\/(\d{1,10})$/.exec(location.hash);
+  if (match) {
+    await showHook(match[1]);
+    reveal('hook-view');
+  } else {
+    await showHooks();
+    reveal('hooks-view');
+  }
+}
+
+// aria-busy tells assistive technology (and the browser tests) that the view is being filled.
+async function route() {
+  const main = byId('main');
+  main.setAttribute('aria-busy', 'true');
   try {
-    if (match) {
-      await showHook(match[1]);
-      reveal('hook-view');
-    } else {
-      await showHooks();
-      reveal('hooks-view');
-    }
+    await showView();
   } catch (e) {
     sayError(e);
+  } finally {
+    main.setAttribute('aria-busy', 'false');
   }
 }
 

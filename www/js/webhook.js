@@ -120,6 +120,8 @@ async function recover(event) {
 
 export async function showHook(id) {
   hookId = id;
+  // Nothing of the webhook shown before may stay while this one loads.
+  for (const el of [byId('hook-facts'), byId('hook-chart'), byId('log-table').tBodies[0]]) el.replaceChildren();
   byId('recover-since').value = utcHoursAgo(24);
   await loadFacts();
   await Promise.all([loadChart(), showLog(hookId), loadControls()]);
