@@ -11,6 +11,7 @@ PACKAGES=(
     libcurl4-openssl-dev
     postgresql postgresql-client nginx-light
     python3 python3-pytest python3-psycopg2 curl wrk systemd man-db strace
+    chromium
 )
 
 say() { printf '==> %s\n' "$*"; }

@@ -41,6 +41,8 @@ EXPECTED = [
     "usr/share/webhookd/migrations/0004_change_notifications.sql",
     "usr/share/webhookd/migrations/0005_webhooks.sql",
     "usr/share/webhookd/migrations/0006_delivery.sql",
+    "usr/share/webhookd/www/index.html",
+    "usr/share/webhookd/www/js/main.js",
     "usr/share/man/man8/webhookd.8",
     "usr/share/doc/webhookd/README.md",
     "etc/nginx/sites-available/webhookd.conf",
@@ -69,6 +71,7 @@ def test_installed_files_name_installed_paths(staged):
     site = (staged / "etc/nginx/sites-available/webhookd.conf").read_text()
     assert "server unix:/run/webhookd/webhookd.sock;" in site
     assert "access_log /var/log/nginx/webhookd.access.log webhookd buffer=64k flush=1s;" in site
+    assert "alias /usr/share/webhookd/www/;" in site
     socket_unit = (staged / "usr/lib/systemd/system/webhookd.socket").read_text()
     assert "ListenStream=/run/webhookd/webhookd.sock\n" in socket_unit
     for text in (service, site, socket_unit):
