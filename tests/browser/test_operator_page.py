@@ -145,7 +145,7 @@ def filter_log(page, outcome="", since="", until_=""):
 
 
 def row_of(page, hook_id):
-    """The list's row of a webhook: [name cell, state, target, counters, last error]."""
+    """The list's row of a webhook: [name cell, state, target, calls, errors, in a row, last error]."""
     return page.js("""(() => { const a = document.querySelector('#hooks-table a[href="#/webhook/%d"]');
         return a && [...a.closest('tr').cells].map(c => c.textContent); })()""" % hook_id)
 
@@ -243,15 +243,19 @@ def test_the_list_shows_state_counters_and_last_error(page, stack, scene):
     signed_in(page, stack)
     for hook, state in ((scene["crm"], "Active"), (scene["billing"], "TooManyErrors")):
         hook_id = hook["WebhookId"]
-        ok, failed = activity_totals(api(stack, "%s/%d/Activity" % (REST, hook_id)))
-        last_error = api(stack, "%s/%d/LastError" % (REST, hook_id))
-        name, shown_state, target, counts, shown_error = row_of(page, hook_id)
+        usage = api(stack, "%s/%d/Usage" % (REST, hook_id))
+        name, shown_state, target, calls, errors, in_a_row, shown_error = row_of(page, hook_id)
         assert name == "%s #%d" % (hook["Name"], hook_id)
         assert (shown_state, target) == (state, hook["TargetUrl"])
-        assert counts == "%d succeeded, %d failed" % (ok, failed)
+        assert (calls, errors, in_a_row) == (str(usage["TotalCalls"]), str(usage["TotalErrors"]),
+                                             str(usage["ConsecutiveErrors"]))
+        last_error = usage["LastError"]
         assert shown_error == (last_error.splitlines()[0] if last_error else "none")
-    # What the scene did: the failing target's answer is the last error.
-    assert row_of(page, scene["billing"]["WebhookId"])[4].startswith("HTTP/1.1 500 ")
+    # What the scene did: the working target has calls and no error; the failing one's answer is
+    # the last error, after as many failures in a row as it took to turn it off.
+    assert row_of(page, scene["crm"]["WebhookId"])[3:] == ["2", "0", "0", "none"]
+    billing = row_of(page, scene["billing"]["WebhookId"])
+    assert billing[4] == billing[5] != "0" and billing[6].startswith("HTTP/1.1 500 "), billing
 
 
 # -- 3. the delivery log ---------------------------------------------------------------------------

@@ -1,10 +1,9 @@
-// The list of webhooks: state, target, the last 24 hours' attempts and the last error of each,
+// The list of webhooks: state, target and delivery counters of each (one Usage request for all),
 // under a chart of every visible webhook's activity.
 
 import { api, hookPath } from './api.js';
 import { activityChart } from './chart.js';
 import { badge, byId, h, replaceChildren } from './dom.js';
-import { sayError } from './status.js';
 
 export const hookName = (hook) => hook.Name || 'Webhook ' + hook.WebhookId;
 
@@ -15,39 +14,30 @@ function shortError(text) {
   return line.length > 120 ? line.slice(0, 119) + '…' : line;
 }
 
-function countsText(activity) {
-  const ok = activity.Items.reduce((n, i) => n + i.Succeeded, 0);
-  const failed = activity.Items.reduce((n, i) => n + i.Failed, 0);
-  return `${ok} succeeded, ${failed} failed`;
-}
+// Usage before the first delivery: every counter at zero.
+const noUsage = (id) => ({ WebhookId: id, TotalCalls: 0, TotalErrors: 0, ConsecutiveErrors: 0, LastError: '' });
 
-function hookRow(hook) {
-  const counts = h('td', { 'data-label': 'Attempts, last 24 h', class: 'counts' }, '…');
-  const lastError = h('td', { 'data-label': 'Last error', class: 'error-text' }, '…');
-  const row = h('tr', null,
+function hookRow(hook, usage) {
+  return h('tr', null,
     h('th', { scope: 'row', 'data-label': 'Webhook' },
       h('a', { href: '#/webhook/' + hook.WebhookId }, hookName(hook)), h('span', { class: 'muted' }, ' #' + hook.WebhookId)),
     h('td', { 'data-label': 'State' }, badge(hook.State)),
     h('td', { 'data-label': 'Target', class: 'url' }, hook.TargetUrl || ''),
-    counts,
-    lastError);
-  // Per row, so that a long list shows at once and fills in.
-  api('GET', hookPath(hook.WebhookId) + '/Activity')
-    .then((activity) => { counts.textContent = countsText(activity); })
-    .catch((e) => { counts.textContent = 'unavailable'; sayError(e); });
-  api('GET', hookPath(hook.WebhookId) + '/LastError')
-    .then((text) => { lastError.textContent = shortError(text); })
-    .catch((e) => { lastError.textContent = 'unavailable'; sayError(e); });
-  return row;
+    h('td', { 'data-label': 'Calls', class: 'number' }, usage.TotalCalls),
+    h('td', { 'data-label': 'Errors', class: 'number' }, usage.TotalErrors),
+    h('td', { 'data-label': 'Errors in a row', class: 'number' }, usage.ConsecutiveErrors),
+    h('td', { 'data-label': 'Last error', class: 'error-text' }, shortError(usage.LastError)));
 }
 
 export async function showHooks() {
-  const [hooks, activity] = await Promise.all([
+  const [hooks, usage, activity] = await Promise.all([
     api('GET', '/api/v1/Webhook'),
+    api('GET', '/api/v1/Webhook/Usage'),
     api('GET', '/api/v1/Webhook/Activity'),
   ]);
+  const usageOf = new Map(usage.map((u) => [u.WebhookId, u]));
   replaceChildren(byId('hooks-chart'), activityChart(activity.Items, 'Attempts per hour, all webhooks'));
-  replaceChildren(byId('hooks-table').tBodies[0], hooks.map(hookRow));
+  replaceChildren(byId('hooks-table').tBodies[0], hooks.map((hook) => hookRow(hook, usageOf.get(hook.WebhookId) || noUsage(hook.WebhookId))));
   byId('hooks-table').hidden = hooks.length === 0;
   byId('hooks-empty').hidden = hooks.length !== 0;
 }

@@ -14,7 +14,7 @@ function fact(term, ...value) {
   return [h('dt', null, term), h('dd', null, ...value)];
 }
 
-function showFacts(hook, lastError) {
+function showFacts(hook, usage) {
   byId('hook-title').textContent = `${hookName(hook)} #${hook.WebhookId}`;
   replaceChildren(byId('hook-state'), badge(hook.State));
   byId('hook-activate').hidden = hook.State === 'Active';
@@ -23,15 +23,18 @@ function showFacts(hook, lastError) {
     fact('Target', h('span', { class: 'url' }, hook.TargetUrl || '')),
     fact('Events', (hook.Events || []).join(', ')),
     fact('Updated (UTC)', hook.Updated),
-    fact('Last error', lastError ? h('pre', { class: 'error-text' }, lastError) : 'none'));
+    fact('Calls', String(usage.TotalCalls)),
+    fact('Errors', `${usage.TotalErrors} (${usage.ConsecutiveErrors} in a row)`),
+    fact('Last error', usage.LastError ? [h('pre', { class: 'error-text' }, usage.LastError),
+      h('span', { class: 'muted' }, `at ${usage.LastErrorAt} UTC`)] : 'none'));
 }
 
 async function loadFacts() {
-  const [hook, lastError] = await Promise.all([
+  const [hook, usage] = await Promise.all([
     api('GET', hookPath(hookId)),
-    api('GET', hookPath(hookId) + '/LastError'),
+    api('GET', hookPath(hookId) + '/Usage'),
   ]);
-  showFacts(hook, lastError);
+  showFacts(hook, usage);
 }
 
 async function loadChart() {
