@@ -141,6 +141,7 @@ logsvc_resend(struct logsvc *svc, int32_t webhook_id, int64_t delivery_id, struc
 	enum logsvc_result r;
 
 	*state = 0;
+	memset(out, 0, sizeof *out);
 	r = logsvc_visible(svc, webhook_id, state);
 	if (r != LOGSVC_OK)
 		return r;
