@@ -23,6 +23,7 @@
 #include "log.h"
 #include "outbound.h"
 #include "payload.h"
+#include "prune.h"
 #include "stats.h"
 #include "target.h"
 #include "webhook.h"
@@ -64,6 +65,7 @@ struct engine {
 	bool db_ok;                           /* logged once per change, not per query */
 	struct stats stats;
 	int64_t next_stats_us;
+	struct prune prune;                   /* the delivery log's retention */
 };
 
 static void
@@ -109,6 +111,7 @@ engine_new(const struct settings *s, int sigfd, const char *config_path)
 	e->db = db_new(s->database, s->statement_timeout_ms, "webhook-deliverd");
 	e->multi = curl_multi_init();
 	stats_init(&e->stats);
+	prune_init(&e->prune);
 	if (e->multi == NULL || !db_listen(e->db, ENGINE_CHANNEL)) {
 		engine_free(e);
 		return NULL;
@@ -510,7 +513,7 @@ engine_run(struct engine *e)
 	    e->s.delivery_concurrency, e->s.delivery_per_webhook, e->owner);
 	while (!e->stopping || e->nflights > 0) {
 		struct curl_waitfd extra[2] = { { e->sigfd, CURL_WAIT_POLLIN, 0 }, { db_socket(e->db), CURL_WAIT_POLLIN, 0 } };
-		int64_t now;
+		int64_t now, prune_us = INT64_MAX;
 		int running, timeout;
 
 		if (more && !e->stopping) {
@@ -524,6 +527,8 @@ engine_run(struct engine *e)
 		if (engine_reap(e) > 0)
 			more = true;  /* a freed slot, and perhaps a retry due at once */
 		engine_write_stats(e);
+		if (!e->stopping)
+			prune_us = prune_run(&e->prune, e->db, &e->s);
 		/* A NOTIFY that arrived during one of those queries is already in libpq's buffer, and the
 		 * socket will not say so: drain it here, or it would wait for the idle timer. */
 		if (db_notifications(e->db) > 0)
@@ -531,6 +536,8 @@ engine_run(struct engine *e)
 		now = clock_monotonic_us();
 		timeout = more && e->nflights < e->s.delivery_concurrency ? 0 : e->stopping ? 100 :
 		    wake_us > now ? (int)((wake_us - now + 999) / 1000) : 0;
+		if (prune_us - now < (int64_t)timeout * 1000)
+			timeout = prune_us > now ? (int)((prune_us - now + 999) / 1000) : 0;
 		if (curl_multi_poll(e->multi, extra, extra[1].fd >= 0 ? 2 : 1, timeout, NULL) != CURLM_OK)
 			log_error("libcurl: curl_multi_poll failed");
 		if (extra[0].revents != 0)

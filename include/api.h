@@ -1,6 +1,6 @@
 /*
  * The API surfaces, one file each: the agent methods (api_agent.c), the REST resource
- * (api_rest.c) and monitoring (api_monitor.c). Each handler takes a struct call as its context;
+ * (api_rest.c), its delivery log (api_log.c) and monitoring (api_monitor.c). Each handler takes a struct call as its context;
  * routes.c maps paths to them. No surface includes another: what they share is the webhook
  * service (hooksvc.c) and the shared pieces below.
  */
@@ -15,6 +15,8 @@
 void api_service(struct call *call, struct hooksvc *svc, struct hooksvc_caller *caller);
 /* Replies for a service failure other than HOOKSVC_NOT_FOUND (whose answer differs by surface). */
 void api_service_error(struct call *call, enum hooksvc_result r, const char *message);
+/* 404: "Webhook {id} does not exist." (the REST answer for a webhook the caller cannot see). */
+void api_webhook_not_found(struct call *call, int32_t id);
 /* CreateDefaultWebhook and GET /api/v1/Webhook/default: the defaults, translated. */
 void api_default_webhook(struct call *call);
 /* nameFilter, eventFilter and statusFilter from the query (names in any case); the strings
@@ -59,6 +61,15 @@ void api_rest_usage_list(void *ctx, const struct request *req, struct response *
 void api_rest_usage(void *ctx, const struct request *req, struct response *resp);
 void api_rest_test(void *ctx, const struct request *req, struct response *resp);
 void api_rest_signal(void *ctx, const struct request *req, struct response *resp);
+
+/* The delivery log (api_log.c). */
+void api_log_events(void *ctx, const struct request *req, struct response *resp);
+void api_log_event(void *ctx, const struct request *req, struct response *resp);
+void api_log_attempts(void *ctx, const struct request *req, struct response *resp);
+void api_log_activity(void *ctx, const struct request *req, struct response *resp);
+void api_log_activity_all(void *ctx, const struct request *req, struct response *resp);
+void api_log_resend(void *ctx, const struct request *req, struct response *resp);
+void api_log_recover(void *ctx, const struct request *req, struct response *resp);
 
 void api_monitor_health(void *ctx, const struct request *req, struct response *resp);
 void api_monitor_metrics(void *ctx, const struct request *req, struct response *resp);

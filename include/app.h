@@ -34,6 +34,7 @@ struct app_config {
 	char *database;              /* libpq connection string */
 	long statement_timeout_ms;
 	struct hooksvc_config hooks; /* the target check */
+	long recover_max;            /* failed events one Recover call puts back */
 	int refs;                    /* guarded by app.lock */
 };
 

@@ -13,6 +13,14 @@ struct carrier_options {
 	bool tag_utc;
 };
 
+/* Members that other carriers (logcarrier.c) write the same way: a string or null; a UTC
+ * date-time as NetServer writes it; a stored JSON object (strings_only: of strings) or null. */
+bool carrier_string(struct emitter *e, const char *name, const char *value) __attribute__((warn_unused_result));
+bool carrier_time(struct emitter *e, const char *name, int64_t us, const struct carrier_options *opt)
+	__attribute__((warn_unused_result));
+bool carrier_dictionary(struct emitter *e, const char *name, const char *stored, bool strings_only)
+	__attribute__((warn_unused_result));
+
 /* The Webhook carrier: its 13 properties in schema order, nulls emitted. False when a stored
  * value cannot be represented (invalid UTF-8, a control character in XML, a malformed object). */
 bool carrier_write_webhook(struct emitter *e, const struct webhook *w, const struct carrier_options *opt)

@@ -26,6 +26,10 @@ struct emitter_ops {
 	/* A member that is itself an object (RegisteredAssociate); ended by object_end. */
 	bool (*object_begin)(void *ctx, const char *name);
 	bool (*object_end)(void *ctx, const char *name);
+	/* A member that is a list of carriers (Items): each item is written with begin/end of the
+	 * item's carrier name between array_begin and array_end. */
+	bool (*array_begin)(void *ctx, const char *name);
+	bool (*array_end)(void *ctx, const char *name);
 	/* A document that is a list of carriers (ArrayOfWebhook): each item is written with
 	 * begin/end of the item's carrier name between list_begin and list_end. */
 	bool (*list_begin)(void *ctx, const char *root);

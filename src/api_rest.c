@@ -16,15 +16,6 @@
  */
 
 static void
-api_rest_not_found(struct call *call, int32_t id)
-{
-	char message[96];
-
-	snprintf(message, sizeof message, "Webhook %d does not exist.", (int)id);
-	reply_not_found(call, message);
-}
-
-static void
 api_rest_last_modified(struct call *call, const struct webhook *hook)
 {
 	char date[BODY_HTTP_DATE_SIZE];
@@ -50,7 +41,7 @@ api_rest_saved(struct call *call, enum hooksvc_result r, int32_t id, struct webh
 	if (r == HOOKSVC_OK)
 		api_rest_reply(call, 200, saved);
 	else if (r == HOOKSVC_NOT_FOUND)
-		api_rest_not_found(call, id);
+		api_webhook_not_found(call, id);
 	else
 		api_service_error(call, r, message);
 }
@@ -99,7 +90,7 @@ api_rest_get(void *ctx, const struct request *req, struct response *resp)
 	} else if (r == HOOKSVC_OK) {
 		api_rest_reply(call, 200, &hook);
 	} else if (r == HOOKSVC_NOT_FOUND) {
-		api_rest_not_found(call, id);
+		api_webhook_not_found(call, id);
 	} else {
 		api_service_error(call, r, "");
 	}
@@ -251,7 +242,7 @@ api_rest_delete(void *ctx, const struct request *req, struct response *resp)
 	if (r == HOOKSVC_OK) {
 		reply_no_content(call);
 	} else if (r == HOOKSVC_NOT_FOUND) {
-		api_rest_not_found(call, id);
+		api_webhook_not_found(call, id);
 	} else {
 		char message[128];
 
@@ -278,7 +269,7 @@ api_rest_last_error(void *ctx, const struct request *req, struct response *resp)
 	if (r == HOOKSVC_OK)
 		reply_carrier(call, 200, reply_write_string, text);
 	else if (r == HOOKSVC_NOT_FOUND)
-		api_rest_not_found(call, id);
+		api_webhook_not_found(call, id);
 	else
 		api_service_error(call, r, "");
 	free(text);
@@ -310,7 +301,7 @@ api_rest_reply_usage(struct call *call, int32_t id)
 	if (r == HOOKSVC_OK)
 		reply_carrier(call, 200, id != 0 ? api_rest_write_usage : api_rest_write_usage_list, &list);
 	else if (r == HOOKSVC_NOT_FOUND)
-		api_rest_not_found(call, id);
+		api_webhook_not_found(call, id);
 	else
 		api_service_error(call, r, "");
 	webhook_usage_list_free(&list);

@@ -2,6 +2,8 @@
 
 #include "api.h"
 
+#include <stdio.h>
+
 #include "body.h"
 #include "context.h"
 #include "excerpt.h"
@@ -47,6 +49,15 @@ api_service_error(struct call *call, enum hooksvc_result r, const char *message)
 		break;
 	}
 	reply_db_error(call, DB_FAILED);
+}
+
+void
+api_webhook_not_found(struct call *call, int32_t id)
+{
+	char message[96];
+
+	snprintf(message, sizeof message, "Webhook %d does not exist.", (int)id);
+	reply_not_found(call, message);
 }
 
 void

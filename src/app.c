@@ -72,6 +72,7 @@ app_config_new(const struct settings *s, unsigned generation)
 		.max_response_bytes = 4000,
 		.user_agent = "webhookd/" PACKAGE_VERSION,
 	};
+	c->recover_max = s->delivery_recover_max;
 	c->refs = 1; /* the app's own reference */
 	return c;
 }

@@ -4,13 +4,13 @@
 
 #include "log.h"
 
-static bool
+bool
 carrier_string(struct emitter *e, const char *name, const char *value)
 {
 	return value == NULL ? e->ops->null(e->ctx, name) : e->ops->string(e->ctx, name, value);
 }
 
-static bool
+bool
 carrier_time(struct emitter *e, const char *name, int64_t us, const struct carrier_options *opt)
 {
 	char text[WEBHOOK_TIME_TEXT_SIZE];
@@ -19,7 +19,7 @@ carrier_time(struct emitter *e, const char *name, int64_t us, const struct carri
 }
 
 /* A stored JSON object (Headers, Properties), or null. */
-static bool
+bool
 carrier_dictionary(struct emitter *e, const char *name, const char *stored, bool strings_only)
 {
 	char err[128];

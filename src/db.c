@@ -113,6 +113,23 @@ db_health_record(bool ok, bool probe, const char *reason)
 /* If-Unmodified-Since has whole seconds: a row changed within the named second still qualifies. */
 #define WEBHOOK_UNMODIFIED(n) "($" #n "::bigint IS NULL OR date_trunc('second', w.updated) <= to_timestamp($" #n ")) "
 
+/* The delivery log (db_log.c): an event of webhook_event_log, whose row e names ("" or "(r.ev).").
+ * Date-times are microseconds since the epoch, as everywhere here. */
+#define LOG_US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
+#define LOG_EVENT_COLUMNS(e) e "delivery_id, " e "event_id::text, " e "event, " e "primary_key, " \
+	LOG_US(e "signalled_at") ", " e "outcome, " e "cycle, " e "attempts, " e "last_status, " e "last_error, " \
+	LOG_US(e "last_attempt_at") ", " LOG_US(e "next_attempt_at") " "
+#define LOG_ATTEMPT_COLUMNS "attempt_id, delivery_id, event_id::text, event, primary_key, cycle, attempt, " \
+	LOG_US("attempted_at") ", status, error, latency_ms, response "
+/* Parameter n, microseconds since the epoch, as a timestamptz (exact: no floating point). */
+#define LOG_TIME(n) "('epoch'::timestamptz + $" #n "::bigint * interval '1 microsecond')"
+/* The optional filters of a page: $2 outcome, $3 since, $4 until on column t, $5 the cursor on id. */
+#define LOG_PAGE(t, id) "AND ($3::bigint IS NULL OR " t " >= " LOG_TIME(3) ") " \
+	"AND ($4::bigint IS NULL OR " t " < " LOG_TIME(4) ") AND ($5::bigint IS NULL OR " id " < $5) " \
+	"ORDER BY " id " DESC LIMIT $6"
+/* An attempt that succeeded: a 2xx answer (src/delivery.c). */
+#define LOG_SUCCEEDED "coalesce(status BETWEEN 200 AND 299, false)"
+
 static const struct {
 	const char *name;
 	const char *sql;
@@ -225,6 +242,40 @@ static const struct {
 	[DB_STMT_DELIVERY_QUEUE] = { "delivery_queue",
 	    "SELECT count(*), coalesce((extract(epoch FROM clock_timestamp() - min(due_at)) * 1000)::bigint, 0) "
 	    "FROM webhook_delivery WHERE due_at <= clock_timestamp()", 0, false },
+	[DB_STMT_LOG_WEBHOOK_STATE] = { "log_webhook_state",
+	    "SELECT w.state FROM webhook w WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
+	/* Pending and finished events in one listing (migrations/0009): one snapshot sees an event
+	 * in exactly one of the two tables. Keyset on delivery_id: new events never shift a page. */
+	[DB_STMT_LOG_EVENTS] = { "log_events",
+	    "SELECT " LOG_EVENT_COLUMNS("") "FROM webhook_event_log WHERE webhook_id = $1 "
+	    "AND ($2::text IS NULL OR outcome = $2) " LOG_PAGE("signalled_at", "delivery_id"), 6, false },
+	[DB_STMT_LOG_EVENT] = { "log_event",
+	    "SELECT " LOG_EVENT_COLUMNS("") ", data::text FROM webhook_event_log WHERE webhook_id = $1 AND delivery_id = $2",
+	    2, false },
+	[DB_STMT_LOG_ATTEMPTS] = { "log_attempts",
+	    "SELECT " LOG_ATTEMPT_COLUMNS "FROM webhook_attempt WHERE webhook_id = $1 "
+	    "AND ($2::boolean IS NULL OR " LOG_SUCCEEDED " = $2) " LOG_PAGE("attempted_at", "attempt_id"), 6, false },
+	[DB_STMT_LOG_EVENT_ATTEMPTS] = { "log_event_attempts",
+	    "SELECT " LOG_ATTEMPT_COLUMNS "FROM webhook_attempt WHERE webhook_id = $1 AND delivery_id = $2 "
+	    "ORDER BY attempt_id", 2, false },
+	/* Hours by the epoch, not date_trunc, which would follow the session's time zone. */
+	[DB_STMT_LOG_ACTIVITY] = { "log_activity",
+	    "SELECT floor(extract(epoch FROM a.attempted_at) / 3600)::bigint * 3600, "
+	    "count(*) FILTER (WHERE " LOG_SUCCEEDED "), count(*) FILTER (WHERE NOT " LOG_SUCCEEDED ") "
+	    "FROM webhook_attempt a JOIN webhook w ON w.webhook_id = a.webhook_id "
+	    "WHERE a.attempted_at >= to_timestamp($3) AND ($1::integer IS NULL OR a.webhook_id = $1) "
+	    "AND " WEBHOOK_VISIBLE(2) "GROUP BY 1", 3, false },
+	[DB_STMT_LOG_RESEND] = { "log_resend",
+	    "SELECT r.result, " LOG_EVENT_COLUMNS("(r.ev).") "FROM webhook w "
+	    "CROSS JOIN LATERAL webhook_delivery_resend(w.webhook_id, $2) r "
+	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(3), 3, true },
+	[DB_STMT_LOG_RECOVER] = { "log_recover",
+	    "SELECT r.result, r.recovered, r.remaining FROM webhook w "
+	    "CROSS JOIN LATERAL webhook_delivery_recover(w.webhook_id, " LOG_TIME(2) ", $3) r "
+	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(4), 4, true },
+	[DB_STMT_LOG_PRUNE_AGE] = { "log_prune_age", "SELECT webhook_log_prune_age($1, $2)", 2, true },
+	[DB_STMT_LOG_PRUNE_ROWS] = { "log_prune_rows",
+	    "SELECT coalesce(o_webhook, 0), o_deleted FROM webhook_log_prune_rows($1, $2, $3)", 3, true },
 };
 
 struct db *

@@ -1,4 +1,4 @@
-/* Shared by the modules of the database layer (db.c, db_webhook.c): the prepared statements and
+/* Shared by the modules of the database layer (db.c, db_webhook.c, db_delivery.c, db_log.c): the prepared statements and
  * the primitives that run them. Nothing outside the layer includes it. */
 #ifndef WEBHOOKD_DB_PRIVATE_H
 #define WEBHOOKD_DB_PRIVATE_H
@@ -28,6 +28,16 @@ enum db_statement {
 	DB_STMT_DELIVERY_RELEASE,
 	DB_STMT_DELIVERY_NEXT_DUE,
 	DB_STMT_DELIVERY_QUEUE,
+	DB_STMT_LOG_WEBHOOK_STATE,
+	DB_STMT_LOG_EVENTS,
+	DB_STMT_LOG_EVENT,
+	DB_STMT_LOG_ATTEMPTS,
+	DB_STMT_LOG_EVENT_ATTEMPTS,
+	DB_STMT_LOG_ACTIVITY,
+	DB_STMT_LOG_RESEND,
+	DB_STMT_LOG_RECOVER,
+	DB_STMT_LOG_PRUNE_AGE,
+	DB_STMT_LOG_PRUNE_ROWS,
 	DB_STMT_COUNT
 };
 

@@ -207,6 +207,23 @@ json_object_end(void *ctx, const char *name)
 }
 
 static bool
+json_array_begin(void *ctx, const char *name)
+{
+	struct json_emitter *j = ctx;
+
+	return json_key(j, name) && yajl_gen_array_open(j->gen) == yajl_gen_status_ok;
+}
+
+static bool
+json_array_end(void *ctx, const char *name)
+{
+	struct json_emitter *j = ctx;
+
+	(void)name;
+	return yajl_gen_array_close(j->gen) == yajl_gen_status_ok;
+}
+
+static bool
 json_list_begin(void *ctx, const char *root)
 {
 	struct json_emitter *j = ctx;
@@ -252,6 +269,8 @@ const struct emitter_ops json_emitter_ops = {
 	.dictionary = json_dictionary,
 	.object_begin = json_object_begin,
 	.object_end = json_object_end,
+	.array_begin = json_array_begin,
+	.array_end = json_array_end,
 	.list_begin = json_list_begin,
 	.list_end = json_list_end,
 	.document_null = json_document_null,

@@ -17,6 +17,7 @@ const struct route api_routes[] = {
 	{ "GET", "/api/v1/Webhook", api_rest_list, ROUTE_AUTHENTICATED },
 	{ "POST", "/api/v1/Webhook", api_rest_create, ROUTE_AUTHENTICATED },
 	{ "GET", "/api/v1/Webhook/default", api_rest_default, ROUTE_AUTHENTICATED },
+	{ "GET", "/api/v1/Webhook/Activity", api_log_activity_all, ROUTE_AUTHENTICATED },
 	{ "POST", "/api/v1/Webhook/Test", api_rest_test, ROUTE_AUTHENTICATED },
 	{ "GET", "/api/v1/Webhook/Usage", api_rest_usage_list, ROUTE_AUTHENTICATED },
 	{ "GET", "/api/v1/Webhook/{id}", api_rest_get, ROUTE_AUTHENTICATED },
@@ -25,6 +26,13 @@ const struct route api_routes[] = {
 	{ "DELETE", "/api/v1/Webhook/{id}", api_rest_delete, ROUTE_AUTHENTICATED },
 	{ "GET", "/api/v1/Webhook/{id}/LastError", api_rest_last_error, ROUTE_AUTHENTICATED },
 	{ "GET", "/api/v1/Webhook/{id}/Usage", api_rest_usage, ROUTE_AUTHENTICATED },
+	/* Its delivery log (api_log.c); Recover before the signal template it would match. */
+	{ "GET", "/api/v1/Webhook/{id}/Events", api_log_events, ROUTE_AUTHENTICATED },
+	{ "GET", "/api/v1/Webhook/{id}/Events/{deliveryId}", api_log_event, ROUTE_AUTHENTICATED },
+	{ "POST", "/api/v1/Webhook/{id}/Events/{deliveryId}/Resend", api_log_resend, ROUTE_AUTHENTICATED },
+	{ "GET", "/api/v1/Webhook/{id}/Attempts", api_log_attempts, ROUTE_AUTHENTICATED },
+	{ "GET", "/api/v1/Webhook/{id}/Activity", api_log_activity, ROUTE_AUTHENTICATED },
+	{ "POST", "/api/v1/Webhook/{id}/Recover", api_log_recover, ROUTE_AUTHENTICATED },
 	{ "POST", "/api/v1/Webhook/{eventName}/{primaryKey}", api_rest_signal, ROUTE_AUTHENTICATED },
 	/* Monitoring: nginx keeps these private. */
 	{ "GET", "/_webhookd/health", api_monitor_health, 0 },

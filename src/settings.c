@@ -62,6 +62,10 @@ static const struct setting_def setting_defs[] = {
 	NUMBER_SETTING(delivery_max_consecutive_errors, 1, 100000),
 	NUMBER_SETTING(delivery_retry_after_max_s, 0, 86400),
 	STRING_SETTING(delivery_metrics_file),
+	NUMBER_SETTING(delivery_log_keep_days, 1, 36500),
+	NUMBER_SETTING(delivery_log_max_rows, 1, 100000000),
+	NUMBER_SETTING(delivery_log_prune_interval_s, 1, 86400),
+	NUMBER_SETTING(delivery_recover_max, 1, 100000),
 };
 
 static void
@@ -289,6 +293,10 @@ settings_load(struct settings *s, const char *path, char *const *envp, char *err
 	s->delivery_max_cycles = 3;
 	s->delivery_max_consecutive_errors = 9;
 	s->delivery_retry_after_max_s = 300;
+	s->delivery_log_keep_days = 14;
+	s->delivery_log_max_rows = 10000;
+	s->delivery_log_prune_interval_s = 60;
+	s->delivery_recover_max = 1000;
 
 	if (path != NULL && !settings_load_file(s, path, err, errlen))
 		goto fail;
