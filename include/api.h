@@ -1,6 +1,6 @@
 /*
  * The API surfaces, one file each: the agent methods (api_agent.c), the REST resource
- * (api_rest.c) and monitoring (api_monitor.c). Each handler takes a struct call as its context;
+ * (api_rest.c), the delivery controls (api_controls.c) and monitoring (api_monitor.c). Each handler takes a struct call as its context;
  * routes.c maps paths to them. No surface includes another: what they share is the webhook
  * service (hooksvc.c) and the shared pieces below.
  */
@@ -56,6 +56,10 @@ void api_rest_delete(void *ctx, const struct request *req, struct response *resp
 void api_rest_last_error(void *ctx, const struct request *req, struct response *resp);
 void api_rest_test(void *ctx, const struct request *req, struct response *resp);
 void api_rest_signal(void *ctx, const struct request *req, struct response *resp);
+
+void api_controls_get(void *ctx, const struct request *req, struct response *resp);
+void api_controls_put(void *ctx, const struct request *req, struct response *resp);
+void api_controls_end_rotation(void *ctx, const struct request *req, struct response *resp);
 
 void api_monitor_health(void *ctx, const struct request *req, struct response *resp);
 void api_monitor_metrics(void *ctx, const struct request *req, struct response *resp);

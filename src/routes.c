@@ -23,6 +23,10 @@ const struct route api_routes[] = {
 	{ "PATCH", "/api/v1/Webhook/{id}", api_rest_patch, ROUTE_AUTHENTICATED },
 	{ "DELETE", "/api/v1/Webhook/{id}", api_rest_delete, ROUTE_AUTHENTICATED },
 	{ "GET", "/api/v1/Webhook/{id}/LastError", api_rest_last_error, ROUTE_AUTHENTICATED },
+	/* Delivery controls and the end of a secret rotation (api_controls.c). */
+	{ "GET", "/api/v1/Webhook/{id}/Controls", api_controls_get, ROUTE_AUTHENTICATED },
+	{ "PUT", "/api/v1/Webhook/{id}/Controls", api_controls_put, ROUTE_AUTHENTICATED },
+	{ "DELETE", "/api/v1/Webhook/{id}/PreviousSecret", api_controls_end_rotation, ROUTE_AUTHENTICATED },
 	{ "POST", "/api/v1/Webhook/{eventName}/{primaryKey}", api_rest_signal, ROUTE_AUTHENTICATED },
 	/* Monitoring: nginx keeps these private. */
 	{ "GET", "/_webhookd/health", api_monitor_health, 0 },

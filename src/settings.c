@@ -51,6 +51,7 @@ static const struct setting_def setting_defs[] = {
 	NUMBER_SETTING(target_check_concurrency, 1, 256),
 	BOOL_SETTING(allow_http_targets),
 	BOOL_SETTING(allow_private_targets),
+	NUMBER_SETTING(secret_rotation_grace_s, 0, 30 * 86400),
 	/* The delivery daemon's (webhook-deliverd). */
 	NUMBER_SETTING(delivery_timeout_ms, 100, 300000),
 	NUMBER_SETTING(delivery_concurrency, 1, 10000),
@@ -62,6 +63,7 @@ static const struct setting_def setting_defs[] = {
 	NUMBER_SETTING(delivery_max_consecutive_errors, 1, 100000),
 	NUMBER_SETTING(delivery_retry_after_max_s, 0, 86400),
 	STRING_SETTING(delivery_metrics_file),
+	NUMBER_SETTING(delivery_probe_interval_s, 1, 86400),
 };
 
 static void
@@ -289,6 +291,8 @@ settings_load(struct settings *s, const char *path, char *const *envp, char *err
 	s->delivery_max_cycles = 3;
 	s->delivery_max_consecutive_errors = 9;
 	s->delivery_retry_after_max_s = 300;
+	s->secret_rotation_grace_s = 86400;
+	s->delivery_probe_interval_s = 60;
 
 	if (path != NULL && !settings_load_file(s, path, err, errlen))
 		goto fail;
