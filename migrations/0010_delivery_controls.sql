@@ -64,7 +64,8 @@ CREATE TYPE webhook_delivery_claimed AS (
 -- p_room, locked for the caller's claim; called with the webhook's state row locked, so no other
 -- daemon claims for it meanwhile and the counts below are true for all daemons.
 --   MaxInFlight: those of its earlier claims still leased are in flight; the room is the rest.
---   RateLimit: a GCRA with a burst of a twentieth of a second's worth (at least one). The due
+--   RateLimit: a GCRA with a burst of a twentieth of a second's worth (at least one), which
+--   forgives a claim up to 25 ms late for its time (in any second, at most one more). The due
 --   deliveries beyond what may go now get a later due_at, a slot each, so the daemons sleep until
 --   then instead of asking again; at most 1000 per claim, so a big backlog is spread over claims.
 CREATE FUNCTION webhook_delivery_claim_paced(p_webhook integer, p_rate integer, p_max_in_flight integer,
@@ -90,7 +91,10 @@ BEGIN
     IF p_rate IS NOT NULL THEN
         step := make_interval(secs => 1.0 / p_rate);
         tau := step * (greatest(1, p_rate / 20) - 1);
-        base := greatest(coalesce(st.tat, now_at), now_at);
+        -- A claim a little late for its slot (the daemon's wake-up) keeps the schedule, or the
+        -- slots handed out below would each be missed by that much; a later one starts afresh.
+        base := CASE WHEN st.tat IS NULL OR st.tat < now_at - least(step, interval '25 ms') THEN now_at
+                     ELSE st.tat END;
         room := least(room, CASE WHEN base - tau > now_at THEN 0
                                  ELSE floor(extract(epoch FROM now_at + tau - base) * p_rate)::integer + 1 END);
     END IF;
