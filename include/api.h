@@ -1,8 +1,8 @@
 /*
  * The API surfaces, one file each: the agent methods (api_agent.c), the REST resource
- * (api_rest.c), the delivery controls (api_controls.c) and monitoring (api_monitor.c). Each handler takes a struct call as its context;
- * routes.c maps paths to them. No surface includes another: what they share is the webhook
- * service (hooksvc.c) and the shared pieces below.
+ * (api_rest.c), the delivery controls (api_controls.c) and monitoring (api_monitor.c). Each
+ * handler takes a struct call as its context; routes.c maps paths to them. No surface includes
+ * another: what they share is the webhook service (hooksvc.c) and the shared pieces below.
  */
 #ifndef WEBHOOKD_API_H
 #define WEBHOOKD_API_H

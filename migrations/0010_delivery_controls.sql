@@ -100,7 +100,8 @@ BEGIN
     END IF;
     SELECT coalesce(array_agg(delivery_id), '{}') INTO ids FROM (
         SELECT d.delivery_id FROM webhook_delivery d
-        WHERE d.webhook_id = p_webhook AND d.due_at <= now_at AND (d.leased_until IS NULL OR d.leased_until < now_at)
+        WHERE d.webhook_id = p_webhook AND d.due_at <= now_at
+          AND (d.leased_until IS NULL OR d.leased_until < now_at)
           AND (NOT p_ordered OR webhook_delivery_in_turn(d.webhook_id, d.primary_key, d.delivery_id))
         ORDER BY d.due_at, d.delivery_id LIMIT greatest(room, 0) FOR UPDATE SKIP LOCKED) c;
     IF p_rate IS NOT NULL THEN
@@ -110,11 +111,12 @@ BEGIN
         base := greatest(st.tat - tau, coalesce(st.slot_end + step, now_at), now_at);
         WITH waiting AS (
             SELECT d.delivery_id, d.due_at FROM webhook_delivery d
-            WHERE d.webhook_id = p_webhook AND d.due_at <= now_at AND (d.leased_until IS NULL OR d.leased_until < now_at)
-              AND d.delivery_id <> ALL (ids)
+            WHERE d.webhook_id = p_webhook AND d.due_at <= now_at
+              AND (d.leased_until IS NULL OR d.leased_until < now_at) AND d.delivery_id <> ALL (ids)
             ORDER BY d.due_at, d.delivery_id LIMIT 1000 FOR UPDATE SKIP LOCKED),
         slotted AS (
-            SELECT delivery_id, base + step * (row_number() OVER (ORDER BY due_at, delivery_id) - 1) AS slot FROM waiting),
+            SELECT delivery_id, base + step * (row_number() OVER (ORDER BY due_at, delivery_id) - 1) AS slot
+            FROM waiting),
         moved AS (
             UPDATE webhook_delivery d SET due_at = s.slot FROM slotted s
             WHERE d.delivery_id = s.delivery_id AND s.slot > now_at RETURNING s.slot)
@@ -177,8 +179,8 @@ BEGIN
     WHERE d.delivery_id = claimed.delivery_id AND w.webhook_id = d.webhook_id
     RETURNING d.delivery_id, d.webhook_id, d.event_id::text, d.cycle, d.attempt + 1, d.event, d.primary_key,
         d.data::text, d.changed_by, (extract(epoch FROM d.signalled_at) * 1000000)::bigint,
-        w.name, w.target_url, w.secret, w.headers::text, w.properties::text, webhook_previous_secret(w.previous_secret, w.previous_secret_until),
-        coalesce(w.max_in_flight, p_per_webhook);
+        w.name, w.target_url, w.secret, w.headers::text, w.properties::text,
+        webhook_previous_secret(w.previous_secret, w.previous_secret_until), coalesce(w.max_in_flight, p_per_webhook);
 END
 $$;
 
