@@ -24,6 +24,7 @@
 #include "outbound.h"
 #include "payload.h"
 #include "prune.h"
+#include "probe.h"
 #include "stats.h"
 #include "target.h"
 #include "webhook.h"
@@ -46,8 +47,9 @@ struct flight {
 	yajl_val custom;                      /* the webhook's Headers, parsed */
 	struct outbound_header headers[ENGINE_MAX_HEADERS];
 	char retry[16], timestamp[24];
-	char signature[PAYLOAD_SIGNATURE_SIZE], standard[PAYLOAD_STANDARD_SIGNATURE_SIZE];
+	char signature[PAYLOAD_SIGNATURE_SIZE], standard[PAYLOAD_STANDARD_SIGNATURES_SIZE];
 	int64_t started_us;
+	bool probe;                           /* a probe's test event (probe.c), not a queued delivery */
 };
 
 struct engine {
@@ -66,6 +68,7 @@ struct engine {
 	struct stats stats;
 	int64_t next_stats_us;
 	struct prune prune;                   /* the delivery log's retention */
+	struct probe_round probes;
 };
 
 static void
@@ -194,9 +197,12 @@ engine_start(struct engine *e, struct flight *f)
 	f->headers[n++] = (struct outbound_header){ "X-SuperOffice-Retry", f->retry };
 	f->headers[n++] = (struct outbound_header){ "webhook-id", f->d.event_id };
 	f->headers[n++] = (struct outbound_header){ "webhook-timestamp", f->timestamp };
+	if (f->probe)
+		f->headers[n++] = (struct outbound_header){ "X-Hook-Test", "true" };
 	if (secret != NULL && *secret != '\0') {
 		payload_signature(secret, f->body.data, f->body.len, f->signature);
-		payload_standard_signature(secret, f->d.event_id, now_s, f->body.data, f->body.len, f->standard);
+		payload_standard_signatures(secret, f->d.hook->previous_secret, f->d.event_id, now_s, f->body.data,
+		    f->body.len, f->standard);
 		f->headers[n++] = (struct outbound_header){ "X-SuperOffice-Signature", f->signature };
 		f->headers[n++] = (struct outbound_header){ "webhook-signature", f->standard };
 	}
@@ -210,7 +216,8 @@ engine_start(struct engine *e, struct flight *f)
 		return false;
 	}
 	f->started_us = clock_monotonic_us();
-	stats_sent(&e->stats, f->d.attempt > 1 || f->d.cycle > 1);
+	if (!f->probe)
+		stats_sent(&e->stats, f->d.attempt > 1 || f->d.cycle > 1);
 	return true;
 }
 
@@ -241,6 +248,19 @@ engine_header(const struct outbound_result *res, const char *name, char *out, si
 	return found;
 }
 
+/* Frees the slot of a finished flight. */
+static void
+engine_release_slot(struct engine *e, long slot)
+{
+	struct flight *f = e->flights[slot];
+
+	if (f->req != NULL)
+		(void)curl_multi_remove_handle(e->multi, net_request_handle(f->req));
+	engine_flight_free(f);
+	e->flights[slot] = NULL;
+	e->nflights--;
+}
+
 /* Judges and records a finished attempt (answered or not), then frees its slot. */
 static void
 engine_finish(struct engine *e, long slot)
@@ -249,17 +269,24 @@ engine_finish(struct engine *e, long slot)
 	int64_t now_us = clock_realtime_us();
 	long latency_ms = f->started_us != 0 ? (long)((clock_monotonic_us() - f->started_us) / 1000) : 0;
 	char retry_after[64];
-	struct delivery_verdict v = delivery_judge(&e->s.delivery_schedule, f->res.status,
-	    engine_header(&f->res, "Retry-After", retry_after, sizeof retry_after), f->d.cycle, f->d.attempt,
-	    now_us / 1000000);
-	struct db_delivery_outcome o = { .status = f->res.status, .error = f->res.status == 0 ? f->res.error : NULL,
-		.latency_ms = latency_ms, .failed = v.failed, .gone = v.gone, .action = (int)v.action,
-		.delay_ms = v.delay_ms, .max_consecutive = e->s.delivery_schedule.max_consecutive_errors };
+	struct delivery_verdict v;
+	struct db_delivery_outcome o;
 	struct buf excerpt;
 	enum db_result r;
 
+	if (f->probe) {
+		engine_db_state(e, probe_record(e->db, f->d.hook->id, f->res.status, f->res.error));
+		engine_release_slot(e, slot);
+		return;
+	}
+	v = delivery_judge(&e->s.delivery_schedule, f->res.status,
+	    engine_header(&f->res, "Retry-After", retry_after, sizeof retry_after), f->d.cycle, f->d.attempt,
+	    now_us / 1000000);
+	o = (struct db_delivery_outcome){ .status = f->res.status, .error = f->res.status == 0 ? f->res.error : NULL,
+		.latency_ms = latency_ms, .failed = v.failed, .gone = v.gone, .action = (int)v.action,
+		.delay_ms = v.delay_ms, .max_consecutive = e->s.delivery_schedule.max_consecutive_errors };
 	buf_init(&excerpt);
-	excerpt_of_result(&f->res, f->d.hook->secret, EXCERPT_MAX, &excerpt);
+	excerpt_of_result(&f->res, f->d.hook->secret, f->d.hook->previous_secret, EXCERPT_MAX, &excerpt);
 	o.response = excerpt.data;
 	r = db_delivery_record(e->db, f->d.hook->id, f->d.delivery_id, e->owner, &o);
 	engine_db_state(e, r);
@@ -271,11 +298,7 @@ engine_finish(struct engine *e, long slot)
 	    f->res.status == 0 ? f->res.error : "", latency_ms);
 	stats_outcome(&e->stats, f->res.status, v.failed, latency_ms);
 	buf_free(&excerpt);
-	if (f->req != NULL)
-		(void)curl_multi_remove_handle(e->multi, net_request_handle(f->req));
-	engine_flight_free(f);
-	e->flights[slot] = NULL;
-	e->nflights--;
+	engine_release_slot(e, slot);
 }
 
 /* Deliveries in flight to webhook id. */
@@ -306,12 +329,30 @@ engine_capped(struct engine *e, struct buf *out)
 		id = e->flights[i]->d.hook->id;
 		for (long j = 0; j < i && !listed; j++)
 			listed = e->flights[j] != NULL && e->flights[j]->d.hook->id == id;
-		if (!listed && engine_in_flight(e, id) >= e->s.delivery_per_webhook) {
+		if (!listed && engine_in_flight(e, id) >= e->flights[i]->d.cap) {
 			snprintf(text, sizeof text, "%s%d", out->len > 1 ? "," : "", (int)id);
 			buf_append_str(out, text);
 		}
 	}
 	buf_append_str(out, "}");
+}
+
+/* Gives d (taken over) a free slot and starts it; one that cannot start is recorded as a failed
+ * attempt, with the reason. */
+static void
+engine_launch(struct engine *e, struct db_delivery *d, bool probe)
+{
+	struct flight *f = xcalloc(1, sizeof *f);
+	long slot = 0;
+
+	f->d = *d;
+	f->probe = probe;
+	while (e->flights[slot] != NULL)
+		slot++;
+	e->flights[slot] = f;
+	e->nflights++;
+	if (!engine_start(e, f))
+		engine_finish(e, slot);
 }
 
 /* Claims as many due deliveries as there are free slots and starts them; true when the queue
@@ -340,23 +381,13 @@ engine_claim(struct engine *e)
 	engine_db_state(e, r);
 	buf_append_str(&surplus, "{");
 	for (int i = 0; i < n; i++) {
-		struct flight *f;
-		long slot = 0;
-
-		if (engine_in_flight(e, batch[i].hook->id) >= e->s.delivery_per_webhook) {
+		if (engine_in_flight(e, batch[i].hook->id) >= batch[i].cap) {
 			snprintf(text, sizeof text, "%s%lld", surplus.len > 1 ? "," : "", (long long)batch[i].delivery_id);
 			buf_append_str(&surplus, text);
 			db_delivery_clear(&batch[i]);
 			continue;
 		}
-		f = xcalloc(1, sizeof *f);
-		f->d = batch[i];
-		while (e->flights[slot] != NULL)
-			slot++;
-		e->flights[slot] = f;
-		e->nflights++;
-		if (!engine_start(e, f))
-			engine_finish(e, slot);  /* recorded as a failed attempt, with the reason */
+		engine_launch(e, &batch[i], false);
 	}
 	buf_append_str(&surplus, "}");
 	if (surplus.len > 2)
@@ -365,6 +396,28 @@ engine_claim(struct engine *e)
 	buf_free(&capped);
 	buf_free(&surplus);
 	return r == DB_OK && n == want && surplus.len <= 2;
+}
+
+/* Sends a test event to each TooManyErrors webhook with Probe that is this daemon's to probe now,
+ * as slots allow; one that finds no slot is probed again in the next round. */
+static void
+engine_probe(struct engine *e)
+{
+	struct db_delivery *batch = NULL;
+	enum db_result r;
+	int n = 0;
+
+	if (e->stopping || e->nflights >= e->s.delivery_concurrency)
+		return;
+	r = db_probe_claim(e->db, e->s.delivery_probe_interval_s, &batch, &n);
+	engine_db_state(e, r);
+	for (int i = 0; i < n; i++) {
+		if (e->nflights < e->s.delivery_concurrency)
+			engine_launch(e, &batch[i], true);
+		else
+			db_delivery_clear(&batch[i]);
+	}
+	free(batch);
 }
 
 /* Hands the leases of everything still in flight back, for another daemon to take at once. */
@@ -379,8 +432,11 @@ engine_hand_back(struct engine *e)
 	for (long i = 0; i < e->s.delivery_concurrency; i++) {
 		if (e->flights[i] == NULL)
 			continue;
-		snprintf(text, sizeof text, "%s%lld", ids.len > 1 ? "," : "", (long long)e->flights[i]->d.delivery_id);
-		buf_append_str(&ids, text);
+		if (!e->flights[i]->probe) {
+			snprintf(text, sizeof text, "%s%lld", ids.len > 1 ? "," : "",
+			    (long long)e->flights[i]->d.delivery_id);
+			buf_append_str(&ids, text);
+		}
 		(void)curl_multi_remove_handle(e->multi, net_request_handle(e->flights[i]->req));
 		engine_flight_free(e->flights[i]);
 		e->flights[i] = NULL;
@@ -522,6 +578,8 @@ engine_run(struct engine *e)
 			if (!more)
 				wake_us = clock_monotonic_us() + engine_idle_ms(e) * 1000;
 		}
+		if (probe_round_due(&e->probes, clock_monotonic_us(), e->s.delivery_probe_interval_s))
+			engine_probe(e);
 		if (curl_multi_perform(e->multi, &running) != CURLM_OK)
 			log_error("libcurl: curl_multi_perform failed");
 		if (engine_reap(e) > 0)
@@ -535,7 +593,7 @@ engine_run(struct engine *e)
 			more = true;
 		now = clock_monotonic_us();
 		timeout = more && e->nflights < e->s.delivery_concurrency ? 0 : e->stopping ? 100 :
-		    wake_us > now ? (int)((wake_us - now + 999) / 1000) : 0;
+		    probe_round_wait_ms(&e->probes, wake_us > now ? (int)((wake_us - now + 999) / 1000) : 0, now);
 		if (prune_us - now < (int64_t)timeout * 1000)
 			timeout = prune_us > now ? (int)((prune_us - now + 999) / 1000) : 0;
 		if (curl_multi_poll(e->multi, extra, extra[1].fd >= 0 ? 2 : 1, timeout, NULL) != CURLM_OK)

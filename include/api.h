@@ -1,8 +1,9 @@
 /*
  * The API surfaces, one file each: the agent methods (api_agent.c), the REST resource
- * (api_rest.c), its delivery log (api_log.c) and monitoring (api_monitor.c). Each handler takes a struct call as its context;
- * routes.c maps paths to them. No surface includes another: what they share is the webhook
- * service (hooksvc.c) and the shared pieces below.
+ * (api_rest.c), its delivery log (api_log.c), the delivery controls (api_controls.c) and
+ * monitoring (api_monitor.c). Each handler takes a struct call as its context; routes.c maps
+ * paths to them. No surface includes another: what they share is the webhook service
+ * (hooksvc.c) and the shared pieces below.
  */
 #ifndef WEBHOOKD_API_H
 #define WEBHOOKD_API_H
@@ -70,6 +71,9 @@ void api_log_activity(void *ctx, const struct request *req, struct response *res
 void api_log_activity_all(void *ctx, const struct request *req, struct response *resp);
 void api_log_resend(void *ctx, const struct request *req, struct response *resp);
 void api_log_recover(void *ctx, const struct request *req, struct response *resp);
+void api_controls_get(void *ctx, const struct request *req, struct response *resp);
+void api_controls_put(void *ctx, const struct request *req, struct response *resp);
+void api_controls_end_rotation(void *ctx, const struct request *req, struct response *resp);
 
 void api_monitor_health(void *ctx, const struct request *req, struct response *resp);
 void api_monitor_metrics(void *ctx, const struct request *req, struct response *resp);

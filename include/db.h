@@ -94,9 +94,10 @@ enum db_result db_webhook_list(struct db *db, const struct db_webhook_scope *sco
 /* Stores a new webhook (registered and updated by associate_id) and reads it back into *out. */
 enum db_result db_webhook_insert(struct db *db, const struct db_webhook_scope *scope, const struct webhook *in,
     int32_t associate_id, struct webhook *out);
-/* Replaces webhook in->id; DB_NOT_FOUND when no visible row satisfies the guard. */
+/* Replaces webhook in->id; DB_NOT_FOUND when no visible row satisfies the guard. A changed Secret
+ * keeps the one it replaces as the previous secret for rotation_grace_s seconds (0: not kept). */
 enum db_result db_webhook_update(struct db *db, const struct db_webhook_scope *scope, const struct webhook *in,
-    int32_t associate_id, const struct db_webhook_guard *guard, struct webhook *out);
+    int32_t associate_id, const struct db_webhook_guard *guard, long rotation_grace_s, struct webhook *out);
 /* DB_NOT_FOUND when no visible row satisfies the guard. */
 enum db_result db_webhook_delete(struct db *db, const struct db_webhook_scope *scope, int32_t id,
     const struct db_webhook_guard *guard);
@@ -130,12 +131,14 @@ struct db_delivery {
 	char *data_json;          /* an object, or NULL */
 	int32_t changed_by;
 	int64_t signalled_us;
-	struct webhook *hook;     /* id, name, target_url, secret, headers_json, properties_json */
+	struct webhook *hook;     /* id, name, target_url, secret, previous_secret, headers_json, properties_json */
+	int cap;                  /* deliveries in flight this daemon allows the webhook (MaxInFlight or its default) */
 };
 
-/* Leases up to limit due deliveries, at most per_webhook of one webhook's, for lease_s seconds
- * to owner, skipping the webhooks in exclude (a PostgreSQL array literal such as "{1,2}"); *out
- * is an array the caller frees with db_delivery_free_all. */
+/* Leases up to limit due deliveries, at most per_webhook of one webhook's (or its MaxInFlight over
+ * all daemons), paced by each webhook's RateLimit and Ordered, for lease_s seconds to owner,
+ * skipping the webhooks in exclude (a PostgreSQL array literal such as "{1,2}"); *out is an array
+ * the caller frees with db_delivery_free_all. */
 enum db_result db_delivery_claim(struct db *db, int limit, long lease_s, const char *exclude, const char *owner,
     int per_webhook, struct db_delivery **out, int *n);
 void db_delivery_free_all(struct db_delivery *d, int n);
@@ -161,6 +164,23 @@ enum db_result db_delivery_release(struct db *db, const char *owner, const char 
 enum db_result db_delivery_next_due(struct db *db, long long *ms, bool *any);
 /* Due deliveries waiting, and how long the oldest has waited. */
 enum db_result db_delivery_queue(struct db *db, long long *depth, long long *oldest_ms);
+/* Probe: the TooManyErrors webhooks with Probe that no daemon probed within interval_s, now this
+ * owner's to probe, each as a `test` event shaped like a claimed delivery (delivery_id 0). */
+enum db_result db_probe_claim(struct db *db, long interval_s, struct db_delivery **out, int *n);
+/* A probe answered 2xx: the webhook is Active again (DB_NOT_FOUND when it no longer waits for one). */
+enum db_result db_probe_answered(struct db *db, int32_t webhook_id);
+
+/* A webhook's delivery controls (src/controls.c), scoped like db_webhook_get. */
+struct webhook_controls;
+struct webhook_controls_change;
+enum db_result db_webhook_controls_get(struct db *db, const struct db_webhook_scope *scope, int32_t id,
+    struct webhook_controls *out);
+/* Applies change and reads the result back; a change of RateLimit or MaxInFlight starts the
+ * webhook's pace afresh. */
+enum db_result db_webhook_controls_set(struct db *db, const struct db_webhook_scope *scope, int32_t id,
+    const struct webhook_controls_change *change, struct webhook_controls *out);
+/* Ends the grace of the previous secret at once. */
+enum db_result db_webhook_previous_secret_drop(struct db *db, const struct db_webhook_scope *scope, int32_t id);
 
 /* True when the connection is to a primary: only then may what it reads be cached, as a standby
  * may not have replayed a change the feed already announced. */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <yajl/yajl_tree.h>
 
+#include "controls.h"
 #include "db.h"
 #include "outbound.h"
 #include "webhook.h"
@@ -32,6 +33,7 @@ enum hooksvc_result {
 
 struct hooksvc_config {
 	bool check_targets;          /* post a test event before storing a new or changed TargetUrl */
+	long secret_rotation_grace_s;  /* how long a replaced Secret still signs; 0: not at all */
 	struct outbound_policy policy;
 };
 
@@ -61,7 +63,8 @@ enum hooksvc_result hooksvc_patch(struct hooksvc *svc, const struct hooksvc_call
     yajl_val patch, bool merge, int64_t unmodified_since_s, struct webhook *out, char msg[HOOKSVC_MESSAGE_SIZE]);
 enum hooksvc_result hooksvc_delete(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id,
     int64_t unmodified_since_s);
-/* Posts a signed `test` event (X-Hook-Test: true) to hook's TargetUrl, saved or not: res holds
+/* Posts a `test` event (X-Hook-Test: true) to hook's TargetUrl, saved or not, signed with its
+ * Secret (and its previous_secret, when set, in webhook-signature): res holds
  * the answer, or status 0 and the error. HOOKSVC_INVALID for a TargetUrl that is not one, BUSY
  * when every slot is taken. */
 enum hooksvc_result hooksvc_send_test(struct hooksvc *svc, const struct hooksvc_caller *caller,
@@ -76,5 +79,13 @@ enum hooksvc_result hooksvc_last_error(struct hooksvc *svc, const struct hooksvc
 /* Delivery counters of webhook id, or of every webhook the caller sees when id is 0. */
 enum hooksvc_result hooksvc_usage(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id,
     struct webhook_usage_list *out);
+
+/* The delivery controls of webhook id (GET and PUT .../Controls): change applies what it names. */
+enum hooksvc_result hooksvc_controls_get(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id,
+    struct webhook_controls *out);
+enum hooksvc_result hooksvc_controls_set(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id,
+    const struct webhook_controls_change *change, struct webhook_controls *out);
+/* Ends the grace of webhook id's previous secret at once (DELETE .../PreviousSecret). */
+enum hooksvc_result hooksvc_end_rotation(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id);
 
 #endif

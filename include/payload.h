@@ -35,10 +35,13 @@ bool payload_body(const struct payload_event *ev, const struct webhook *hook, st
 void payload_signature(const char *secret, const char *body, size_t len, char out[PAYLOAD_SIGNATURE_SIZE]);
 
 #define PAYLOAD_STANDARD_SIGNATURE_SIZE (3 + PAYLOAD_SIGNATURE_SIZE)
-/* webhook-signature (Standard Webhooks): "v1," and Base64(HMAC-SHA256(key, "id.timestamp.body")).
- * The key is the Base64-decoded rest of a "whsec_" secret, as the Standard Webhooks libraries
- * read one; any other secret's own bytes (their "raw" format), as X-SuperOffice-Signature uses. */
-void payload_standard_signature(const char *secret, const char *id, long long timestamp, const char *body,
-    size_t len, char out[PAYLOAD_STANDARD_SIGNATURE_SIZE]);
+#define PAYLOAD_STANDARD_SIGNATURES_SIZE (2 * PAYLOAD_STANDARD_SIGNATURE_SIZE)
+/* webhook-signature (Standard Webhooks): "v1," and Base64(HMAC-SHA256(key, "id.timestamp.body")),
+ * then, while a rotated secret's grace lasts (previous neither NULL nor ""), a space and the same
+ * with the previous secret: receivers accept any one signature that verifies. The key is the
+ * Base64-decoded rest of a "whsec_" secret, as the Standard Webhooks libraries read one; any
+ * other secret's own bytes (their "raw" format), as X-SuperOffice-Signature uses. */
+void payload_standard_signatures(const char *secret, const char *previous, const char *id, long long timestamp,
+    const char *body, size_t len, char out[PAYLOAD_STANDARD_SIGNATURES_SIZE]);
 
 #endif

@@ -37,6 +37,7 @@ struct settings {
 	long target_check_concurrency;  /* target checks at once; the rest answer 503 */
 	bool allow_http_targets;        /* http:// targets (https:// always) */
 	bool allow_private_targets;     /* loopback, private and link-local target addresses */
+	long secret_rotation_grace_s;   /* a changed Secret's predecessor still signs this long; 0: off */
 	/* The delivery daemon's. */
 	long delivery_timeout_ms;       /* one attempt, connecting included */
 	long delivery_concurrency;      /* attempts in flight at once */
@@ -54,6 +55,7 @@ struct settings {
 	long delivery_log_max_rows;     /* per webhook, of finished events and of attempts each */
 	long delivery_log_prune_interval_s;
 	long delivery_recover_max;
+	long delivery_probe_interval_s; /* a TooManyErrors webhook with Probe gets a test event this often */
 	struct delivery_schedule delivery_schedule;  /* the above, as the rules take it */
 };
 

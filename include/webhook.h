@@ -43,6 +43,7 @@ struct webhook {
 	/* Not part of the carrier. */
 	int32_t application_id;  /* the SO-AppToken application that owns it; 0: none */
 	int64_t version;         /* bumped by every save: a read-modify-write writes only over what it read */
+	char *previous_secret;   /* the Secret before the last change, while its grace lasts; never returned */
 };
 
 struct webhook_list {

@@ -148,7 +148,7 @@ api_test_webhook(struct call *call, const struct webhook *hook)
 
 		/* What the target said, or why it said nothing, never the secret. */
 		buf_init(&text);
-		excerpt_of_result(&res, hook->secret, EXCERPT_MAX, &text);
+		excerpt_of_result(&res, hook->secret, hook->previous_secret, EXCERPT_MAX, &text);
 		result.message = text.data;
 		reply_carrier(call, 200, api_write_test_result, &result);
 		buf_free(&text);

@@ -65,6 +65,7 @@ app_config_new(const struct settings *s, unsigned generation)
 	c->database = xstrdup(s->database);
 	c->statement_timeout_ms = s->statement_timeout_ms;
 	c->hooks.check_targets = s->target_check;
+	c->hooks.secret_rotation_grace_s = s->secret_rotation_grace_s;
 	c->hooks.policy = (struct outbound_policy){
 		.allow_http = s->allow_http_targets,
 		.allow_private = s->allow_private_targets,

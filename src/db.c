@@ -105,11 +105,15 @@ db_health_record(bool ok, bool probe, const char *reason)
 	"w.state, w.type, w.headers::text, w.properties::text, " \
 	"(extract(epoch FROM w.registered) * 1000000)::bigint, ra.associate_id, ra.name, ra.full_name, ra.deleted, " \
 	"(extract(epoch FROM w.updated) * 1000000)::bigint, ua.associate_id, ua.name, ua.full_name, ua.deleted, " \
-	"coalesce(w.application_id, 0), w.updated_count "
+	"coalesce(w.application_id, 0), w.updated_count, webhook_previous_secret(w.previous_secret, w.previous_secret_until) "
 #define WEBHOOK_JOINS "LEFT JOIN associate ra ON ra.associate_id = w.registered_associate_id " \
 	"LEFT JOIN associate ua ON ua.associate_id = w.updated_associate_id "
 /* Who may see a row: an application its own webhooks, a caller without SO-AppToken all of them. */
 #define WEBHOOK_VISIBLE(n) "($" #n "::integer IS NULL OR w.application_id = $" #n ") "
+/* A webhook's controls (db_controls.c), PreviousSecretUntil in microseconds while the grace lasts. */
+#define CONTROLS_COLUMNS "w.rate_limit, w.max_in_flight, w.ordered, w.probe, " \
+	"CASE WHEN webhook_previous_secret(w.previous_secret, w.previous_secret_until) IS NOT NULL " \
+	"THEN (extract(epoch FROM w.previous_secret_until) * 1000000)::bigint END "
 /* If-Unmodified-Since has whole seconds: a row changed within the named second still qualifies. */
 #define WEBHOOK_UNMODIFIED(n) "($" #n "::bigint IS NULL OR date_trunc('second', w.updated) <= to_timestamp($" #n ")) "
 
@@ -187,14 +191,20 @@ static const struct {
 	    "VALUES ($1, string_to_array($2, ','), $3, $4, $5, $6, $7::json, $8::json, $9, $9, $10) RETURNING *) "
 	    "SELECT " WEBHOOK_COLUMNS "FROM w " WEBHOOK_JOINS, 10, true },
 	/* Replaces a visible row, only over the version the caller read ($12) and only when it is
-	 * unmodified since a time ($13), when those are given. */
+	 * unmodified since a time ($13), when those are given. A Secret changed from one value to
+	 * another keeps the old one as the previous secret for $14 seconds (0: not at all); an
+	 * unchanged Secret keeps the previous one as it is. */
 	[DB_STMT_WEBHOOK_UPDATE] = { "webhook_update",
 	    "WITH w AS (UPDATE webhook w SET name = $2, events = string_to_array($3, ','), target_url = $4, "
 	    "secret = $5, state = $6, type = $7, headers = $8::json, properties = $9::json, updated = now(), "
-	    "updated_associate_id = $10, updated_count = w.updated_count + 1 "
+	    "updated_associate_id = $10, updated_count = w.updated_count + 1, "
+	    "previous_secret = CASE WHEN $5 IS NOT DISTINCT FROM w.secret THEN w.previous_secret "
+	    "WHEN $14::integer > 0 AND w.secret <> '' AND $5 <> '' THEN w.secret END, "
+	    "previous_secret_until = CASE WHEN $5 IS NOT DISTINCT FROM w.secret THEN w.previous_secret_until "
+	    "WHEN $14::integer > 0 AND w.secret <> '' AND $5 <> '' THEN now() + make_interval(secs => $14) END "
 	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(11) "AND ($12::bigint IS NULL OR w.updated_count = $12) "
 	    "AND " WEBHOOK_UNMODIFIED(13) "RETURNING w.*) "
-	    "SELECT " WEBHOOK_COLUMNS "FROM w " WEBHOOK_JOINS, 13, true },
+	    "SELECT " WEBHOOK_COLUMNS "FROM w " WEBHOOK_JOINS, 14, true },
 	[DB_STMT_WEBHOOK_DELETE] = { "webhook_delete",
 	    "DELETE FROM webhook w WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2) "AND " WEBHOOK_UNMODIFIED(3)
 	    "RETURNING w.webhook_id", 3, true },
@@ -211,34 +221,16 @@ static const struct {
 	    /* json, not jsonb: FieldValues go out as the client sent them, members in order and
 	     * numbers as written (jsonb would sort, fold and expand them). */
 	    "SELECT webhook_signal_topic($1, $1, $2, $3::json, $4)", 4, true },
-	/* Due deliveries of Active webhooks that no live lease holds, oldest first, skipping rows
-	 * another daemon is claiming right now, except for the webhooks in $3 (at their cap). */
-	/* At most $5 of one webhook's, among the oldest $1 * 4 due: one webhook's backlog cannot
-	 * fill a claim that other webhooks' deliveries are waiting for. */
+	/* webhook_delivery_claim (migrations/0010): due deliveries, paced per webhook's controls. */
 	[DB_STMT_DELIVERY_CLAIM] = { "delivery_claim",
-	    "WITH due AS (SELECT d.delivery_id, d.webhook_id, d.due_at FROM webhook_delivery d "
-	    "JOIN webhook w ON w.webhook_id = d.webhook_id "
-	    "WHERE d.due_at <= clock_timestamp() AND (d.leased_until IS NULL OR d.leased_until < clock_timestamp()) "
-	    "AND w.state = 1 AND d.webhook_id <> ALL ($3::integer[]) ORDER BY d.due_at LIMIT $1 * 4), "
-	    "ranked AS (SELECT delivery_id, row_number() OVER (PARTITION BY webhook_id ORDER BY due_at) AS rn FROM due), "
-	    "c AS (SELECT d.delivery_id FROM webhook_delivery d JOIN ranked r ON r.delivery_id = d.delivery_id "
-	    "WHERE r.rn <= $5 AND (d.leased_until IS NULL OR d.leased_until < clock_timestamp()) "
-	    "ORDER BY d.due_at LIMIT $1 FOR UPDATE OF d SKIP LOCKED) "
-	    "UPDATE webhook_delivery d SET leased_until = clock_timestamp() + make_interval(secs => $2), leased_by = $4 "
-	    "FROM c, webhook w WHERE d.delivery_id = c.delivery_id AND w.webhook_id = d.webhook_id "
-	    "RETURNING d.delivery_id, d.webhook_id, d.event_id::text, d.cycle, d.attempt + 1, d.event, d.primary_key, "
-	    "d.data::text, d.changed_by, (extract(epoch FROM d.signalled_at) * 1000000)::bigint, "
-	    "w.name, w.target_url, w.secret, w.headers::text, w.properties::text", 5, true },
+	    "SELECT * FROM webhook_delivery_claim($1, $2, $3, $4, $5)", 5, true },
 	[DB_STMT_DELIVERY_RECORD] = { "delivery_record",
 	    "SELECT webhook_delivery_record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", 12, true },
 	[DB_STMT_DELIVERY_RELEASE] = { "delivery_release",
 	    "UPDATE webhook_delivery SET leased_until = NULL, leased_by = NULL "
 	    "WHERE leased_by = $1 AND delivery_id = ANY ($2::bigint[])", 2, true },
-	/* Milliseconds until the next delivery is due (or its lease runs out); NULL when none is. */
-	[DB_STMT_DELIVERY_NEXT_DUE] = { "delivery_next_due",
-	    "SELECT (extract(epoch FROM min(greatest(d.due_at, coalesce(d.leased_until, d.due_at))) - clock_timestamp()) "
-	    "* 1000)::bigint FROM webhook_delivery d JOIN webhook w ON w.webhook_id = d.webhook_id WHERE w.state = 1",
-	    0, false },
+	/* Milliseconds until a daemon has something to claim; NULL when nothing waits. */
+	[DB_STMT_DELIVERY_NEXT_DUE] = { "delivery_next_due", "SELECT webhook_delivery_next_due()", 0, false },
 	[DB_STMT_DELIVERY_QUEUE] = { "delivery_queue",
 	    "SELECT count(*), coalesce((extract(epoch FROM clock_timestamp() - min(due_at)) * 1000)::bigint, 0) "
 	    "FROM webhook_delivery WHERE due_at <= clock_timestamp()", 0, false },
@@ -276,6 +268,25 @@ static const struct {
 	[DB_STMT_LOG_PRUNE_AGE] = { "log_prune_age", "SELECT webhook_log_prune_age($1, $2)", 2, true },
 	[DB_STMT_LOG_PRUNE_ROWS] = { "log_prune_rows",
 	    "SELECT coalesce(o_webhook, 0), o_deleted FROM webhook_log_prune_rows($1, $2, $3)", 3, true },
+	/* Probe (migrations/0010): the TooManyErrors webhooks to probe now, each to one daemon. */
+	[DB_STMT_PROBE_CLAIM] = { "probe_claim", "SELECT * FROM webhook_probe_claim($1)", 1, true },
+	/* A probe answered 2xx: Active again (the state trigger raises webhook.started). */
+	[DB_STMT_PROBE_ANSWERED] = { "probe_answered",
+	    "UPDATE webhook SET state = 1 WHERE webhook_id = $1 AND state = 3 AND probe RETURNING webhook_id", 1, true },
+	[DB_STMT_CONTROLS_GET] = { "controls_get",
+	    "SELECT " CONTROLS_COLUMNS "FROM webhook w WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
+	/* Sets what is given: $3/$5 say whether RateLimit/MaxInFlight are given ($4/$6 NULL clears
+	 * them), a NULL $7/$8 keeps Ordered/Probe. Either limit given starts the pace afresh. */
+	[DB_STMT_CONTROLS_SET] = { "controls_set",
+	    "WITH w AS (UPDATE webhook w SET rate_limit = CASE WHEN $3::boolean THEN $4::integer ELSE w.rate_limit END, "
+	    "max_in_flight = CASE WHEN $5::boolean THEN $6::integer ELSE w.max_in_flight END, "
+	    "ordered = coalesce($7::boolean, w.ordered), probe = coalesce($8::boolean, w.probe) "
+	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2) "RETURNING w.*), "
+	    "repaced AS (SELECT webhook_delivery_repace(w.webhook_id) FROM w WHERE $3 OR $5) "
+	    "SELECT " CONTROLS_COLUMNS "FROM w LEFT JOIN repaced ON true", 8, true },
+	[DB_STMT_PREVIOUS_SECRET_DROP] = { "previous_secret_drop",
+	    "UPDATE webhook w SET previous_secret = NULL, previous_secret_until = NULL "
+	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2) "RETURNING w.webhook_id", 2, true },
 };
 
 struct db *

@@ -9,23 +9,13 @@
 #include "webhook.h"
 #include "xalloc.h"
 
-enum db_result
-db_delivery_claim(struct db *db, int limit, long lease_s, const char *exclude, const char *owner, int per_webhook,
-    struct db_delivery **out, int *n)
+/* The rows of a claim (the type webhook_delivery_claimed, migrations/0010) as deliveries; *out
+ * is NULL when there are none. */
+static void
+db_delivery_rows(const PGresult *res, struct db_delivery **out, int *n)
 {
-	char limitt[24], leaset[24], pert[24];
-	const char *params[5] = { limitt, leaset, exclude, owner, pert };
-	PGresult *res;
-	enum db_result r;
-
-	snprintf(limitt, sizeof limitt, "%d", limit);
-	snprintf(leaset, sizeof leaset, "%ld", lease_s);
-	snprintf(pert, sizeof pert, "%d", per_webhook);
 	*out = NULL;
 	*n = 0;
-	r = db_query(db, DB_STMT_DELIVERY_CLAIM, params, &res);
-	if (r != DB_OK)
-		return r;
 	if (PQntuples(res) > 0)
 		*out = xcalloc((size_t)PQntuples(res), sizeof **out);
 	for (int i = 0; i < PQntuples(res); i++) {
@@ -48,11 +38,67 @@ db_delivery_claim(struct db *db, int limit, long lease_s, const char *exclude, c
 		w->secret = db_text_or_null(res, i, 12);
 		w->headers_json = db_text_or_null(res, i, 13);
 		w->properties_json = db_text_or_null(res, i, 14);
+		w->previous_secret = db_text_or_null(res, i, 15);
+		d->cap = (int)db_int(res, i, 16);
 		d->hook = w;
 		(*n)++;
 	}
+}
+
+enum db_result
+db_delivery_claim(struct db *db, int limit, long lease_s, const char *exclude, const char *owner, int per_webhook,
+    struct db_delivery **out, int *n)
+{
+	char limitt[24], leaset[24], pert[24];
+	const char *params[5] = { limitt, leaset, exclude, owner, pert };
+	PGresult *res;
+	enum db_result r;
+
+	snprintf(limitt, sizeof limitt, "%d", limit);
+	snprintf(leaset, sizeof leaset, "%ld", lease_s);
+	snprintf(pert, sizeof pert, "%d", per_webhook);
+	*out = NULL;
+	*n = 0;
+	r = db_query(db, DB_STMT_DELIVERY_CLAIM, params, &res);
+	if (r != DB_OK)
+		return r;
+	db_delivery_rows(res, out, n);
 	PQclear(res);
 	return DB_OK;
+}
+
+enum db_result
+db_probe_claim(struct db *db, long interval_s, struct db_delivery **out, int *n)
+{
+	char intervalt[24];
+	const char *params[1] = { intervalt };
+	PGresult *res;
+	enum db_result r;
+
+	snprintf(intervalt, sizeof intervalt, "%ld", interval_s);
+	*out = NULL;
+	*n = 0;
+	r = db_query(db, DB_STMT_PROBE_CLAIM, params, &res);
+	if (r != DB_OK)
+		return r;
+	db_delivery_rows(res, out, n);
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_result
+db_probe_answered(struct db *db, int32_t webhook_id)
+{
+	char idt[24];
+	const char *params[1] = { idt };
+	PGresult *res;
+	enum db_result r;
+
+	snprintf(idt, sizeof idt, "%d", (int)webhook_id);
+	r = db_query_row(db, DB_STMT_PROBE_ANSWERED, params, &res);
+	if (r == DB_OK)
+		PQclear(res);
+	return r;
 }
 
 void

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controls.h"
 #include "db.h"
 #include "db_private.h"
 #include "webhook.h"
@@ -74,6 +75,7 @@ db_webhook_from_row(const PGresult *res, int row, struct webhook *w)
 	db_associate_from_row(res, row, 15, &w->updated_by);
 	w->application_id = (int32_t)db_int(res, row, 19);
 	w->version = db_int(res, row, 20);
+	w->previous_secret = db_text_or_null(res, row, 21);
 }
 
 /* A single-row statement whose row is a webhook. */
@@ -163,17 +165,18 @@ db_webhook_insert(struct db *db, const struct db_webhook_scope *scope, const str
 
 enum db_result
 db_webhook_update(struct db *db, const struct db_webhook_scope *scope, const struct webhook *in,
-    int32_t associate_id, const struct db_webhook_guard *guard, struct webhook *out)
+    int32_t associate_id, const struct db_webhook_guard *guard, long rotation_grace_s, struct webhook *out)
 {
 	char idt[DB_INT_TEXT_SIZE], statet[DB_INT_TEXT_SIZE], assoct[DB_INT_TEXT_SIZE], appt[DB_INT_TEXT_SIZE];
-	char versiont[DB_INT_TEXT_SIZE], sincet[DB_INT_TEXT_SIZE];
+	char versiont[DB_INT_TEXT_SIZE], sincet[DB_INT_TEXT_SIZE], gracet[DB_INT_TEXT_SIZE];
 	char *events = db_join_events(in);
-	const char *params[13] = { db_int_param(in->id, true, idt), in->name, events, in->target_url, in->secret,
+	const char *params[14] = { db_int_param(in->id, true, idt), in->name, events, in->target_url, in->secret,
 		db_int_param(in->state, true, statet), in->type, in->headers_json, in->properties_json,
 		db_int_param(associate_id, associate_id != 0, assoct),
 		db_int_param(scope->application_id, scope->application_id != 0, appt),
 		db_int_param(guard->version, guard->version >= 0, versiont),
-		db_int_param(guard->unmodified_since_s, guard->unmodified_since_s != INT64_MIN, sincet) };
+		db_int_param(guard->unmodified_since_s, guard->unmodified_since_s != INT64_MIN, sincet),
+		db_int_param(rotation_grace_s, true, gracet) };
 	enum db_result r = db_webhook_row(db, DB_STMT_WEBHOOK_UPDATE, params, out);
 
 	free(events);
@@ -256,6 +259,72 @@ db_webhook_signal(struct db *db, const char *event, int32_t primary_key, const c
 		db_int_param(changed_by, true, byt) };
 	PGresult *res;
 	enum db_result r = db_query(db, DB_STMT_WEBHOOK_SIGNAL, params, &res);
+
+	if (r == DB_OK)
+		PQclear(res);
+	return r;
+}
+
+/* One row of CONTROLS_COLUMNS (db.c). */
+static void
+db_controls_from_row(const PGresult *res, struct webhook_controls *out)
+{
+	out->rate_limit = PQgetisnull(res, 0, 0) ? 0 : (int)db_int(res, 0, 0);
+	out->max_in_flight = PQgetisnull(res, 0, 1) ? 0 : (int)db_int(res, 0, 1);
+	out->ordered = db_bool(res, 0, 2);
+	out->probe = db_bool(res, 0, 3);
+	out->previous_secret_until = PQgetisnull(res, 0, 4) ? WEBHOOK_TIME_UNSET : db_int(res, 0, 4);
+}
+
+/* A single-row statement whose row is a webhook's controls. */
+static enum db_result
+db_controls_row(struct db *db, enum db_statement stmt, const char *const *params, struct webhook_controls *out)
+{
+	PGresult *res;
+	enum db_result r = db_query_row(db, stmt, params, &res);
+
+	if (r != DB_OK)
+		return r;
+	db_controls_from_row(res, out);
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_result
+db_webhook_controls_get(struct db *db, const struct db_webhook_scope *scope, int32_t id, struct webhook_controls *out)
+{
+	char idt[DB_INT_TEXT_SIZE], appt[DB_INT_TEXT_SIZE];
+	const char *params[2] = { db_int_param(id, true, idt), db_int_param(scope->application_id,
+	    scope->application_id != 0, appt) };
+
+	return db_controls_row(db, DB_STMT_CONTROLS_GET, params, out);
+}
+
+enum db_result
+db_webhook_controls_set(struct db *db, const struct db_webhook_scope *scope, int32_t id,
+    const struct webhook_controls_change *change, struct webhook_controls *out)
+{
+	char idt[DB_INT_TEXT_SIZE], appt[DB_INT_TEXT_SIZE], ratet[DB_INT_TEXT_SIZE], maxt[DB_INT_TEXT_SIZE];
+	const char *params[8] = { db_int_param(id, true, idt),
+		db_int_param(scope->application_id, scope->application_id != 0, appt),
+		change->has_rate_limit ? "true" : "false",
+		db_int_param(change->rate_limit, change->rate_limit != 0, ratet),
+		change->has_max_in_flight ? "true" : "false",
+		db_int_param(change->max_in_flight, change->max_in_flight != 0, maxt),
+		change->has_ordered ? (change->ordered ? "true" : "false") : NULL,
+		change->has_probe ? (change->probe ? "true" : "false") : NULL };
+
+	return db_controls_row(db, DB_STMT_CONTROLS_SET, params, out);
+}
+
+enum db_result
+db_webhook_previous_secret_drop(struct db *db, const struct db_webhook_scope *scope, int32_t id)
+{
+	char idt[DB_INT_TEXT_SIZE], appt[DB_INT_TEXT_SIZE];
+	const char *params[2] = { db_int_param(id, true, idt), db_int_param(scope->application_id,
+	    scope->application_id != 0, appt) };
+	PGresult *res;
+	enum db_result r = db_query_row(db, DB_STMT_PREVIOUS_SECRET_DROP, params, &res);
 
 	if (r == DB_OK)
 		PQclear(res);

@@ -78,7 +78,8 @@ excerpt_redact_tail(struct buf *b, const char *secret)
 }
 
 void
-excerpt_of_result(const struct outbound_result *res, const char *secret, size_t cap, struct buf *out)
+excerpt_of_result(const struct outbound_result *res, const char *secret, const char *previous, size_t cap,
+    struct buf *out)
 {
 	struct buf raw;
 
@@ -93,9 +94,12 @@ excerpt_of_result(const struct outbound_result *res, const char *secret, size_t 
 	}
 	/* Redacted whole before it is cut, so no cut can leave a part of the secret unmatched. */
 	excerpt_redact(&raw, secret);
+	excerpt_redact(&raw, previous);
 	excerpt_append(out, raw.data != NULL ? raw.data : "", raw.len, cap);
 	/* The body was cut at the response cap too: its end may be the secret's beginning. */
-	if (res->status != 0 && (res->truncated || out->len + 8 >= cap))
+	if (res->status != 0 && (res->truncated || out->len + 8 >= cap)) {
 		excerpt_redact_tail(out, secret);
+		excerpt_redact_tail(out, previous);
+	}
 	buf_free(&raw);
 }

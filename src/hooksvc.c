@@ -111,7 +111,7 @@ hooksvc_send_test(struct hooksvc *svc, const struct hooksvc_caller *caller, cons
 	struct outbound_header headers[8 + HOOKPARSE_HEADERS_MAX];
 	struct payload_event ev = { .event = "test", .primary_key = 0, .entity = "test",
 		.context_identifier = "Default", .changed_by = caller->associate_id };
-	char signature[PAYLOAD_SIGNATURE_SIZE], err[64];
+	char signature[PAYLOAD_SIGNATURE_SIZE], standard[PAYLOAD_STANDARD_SIGNATURES_SIZE], timestamp[24], err[64];
 	enum hooksvc_result r = HOOKSVC_OK;
 	yajl_val custom = NULL;
 	struct buf body;
@@ -134,9 +134,15 @@ hooksvc_send_test(struct hooksvc *svc, const struct hooksvc_caller *caller, cons
 	headers[n++] = (struct outbound_header){ "X-SuperOffice-Event", ev.event };
 	headers[n++] = (struct outbound_header){ "X-SuperOffice-EventId", ev.event_id };
 	headers[n++] = (struct outbound_header){ "X-Hook-Test", "true" };
+	headers[n++] = (struct outbound_header){ "webhook-id", ev.event_id };
+	snprintf(timestamp, sizeof timestamp, "%lld", (long long)(ev.timestamp_us / 1000000));
+	headers[n++] = (struct outbound_header){ "webhook-timestamp", timestamp };
 	if (hook->secret != NULL && *hook->secret != '\0') {
 		payload_signature(hook->secret, body.data, body.len, signature);
+		payload_standard_signatures(hook->secret, hook->previous_secret, ev.event_id, ev.timestamp_us / 1000000,
+		    body.data, body.len, standard);
 		headers[n++] = (struct outbound_header){ "X-SuperOffice-Signature", signature };
+		headers[n++] = (struct outbound_header){ "webhook-signature", standard };
 	}
 	if (hook->headers_json != NULL)
 		custom = yajl_tree_parse(hook->headers_json, err, sizeof err);
@@ -174,6 +180,24 @@ hooksvc_check_target(struct hooksvc *svc, const struct hooksvc_caller *caller, c
 	return r;
 }
 
+/* The previous secret a save of in over current leaves, by webhook_update's rule (db.c): the
+ * replaced Secret when it changes from one value to another while rotation is on, the stored one
+ * when it stays, else none. The target check of that save signs with it too. */
+static char *
+hooksvc_previous_after_save(const struct hooksvc *svc, const struct webhook *current, const struct webhook *in)
+{
+	const char *was = current != NULL ? current->secret : NULL;
+
+	if (current == NULL)
+		return NULL;
+	if ((was == NULL && in->secret == NULL) || (was != NULL && in->secret != NULL && strcmp(was, in->secret) == 0))
+		return current->previous_secret;
+	if (svc->config->secret_rotation_grace_s > 0 && was != NULL && *was != '\0' && in->secret != NULL &&
+	    *in->secret != '\0')
+		return current->secret;
+	return NULL;
+}
+
 /* After a write that matched no row: gone (404), or there but failing the guard (412). */
 static enum hooksvc_result
 hooksvc_explain_miss(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id, char msg[HOOKSVC_MESSAGE_SIZE])
@@ -206,13 +230,17 @@ hooksvc_store(struct hooksvc *svc, const struct hooksvc_caller *caller, const st
 	if (current != NULL && unmodified_since_s != INT64_MIN && current->updated / 1000000 > unmodified_since_s)
 		return hooksvc_explain_miss(svc, caller, in->id, msg);
 	if (current == NULL || strcmp(current->target_url, in->target_url) != 0) {
-		r = hooksvc_check_target(svc, caller, in, msg);
+		struct webhook signed_as_saved = *in;  /* a shallow copy: nothing of it is freed */
+
+		signed_as_saved.previous_secret = hooksvc_previous_after_save(svc, current, in);
+		r = hooksvc_check_target(svc, caller, &signed_as_saved, msg);
 		if (r != HOOKSVC_OK)
 			return r;
 	}
 	webhook_init(out);
 	d = current == NULL ? db_webhook_insert(svc->db, &scope, in, caller->associate_id, out) :
-	    db_webhook_update(svc->db, &scope, in, caller->associate_id, &guard, out);
+	    db_webhook_update(svc->db, &scope, in, caller->associate_id, &guard, svc->config->secret_rotation_grace_s,
+	        out);
 	if (d == DB_CONSTRAINT)
 		return hooksvc_fail(msg, HOOKSVC_INVALID, "The webhook breaks a rule of the database schema.");
 	if (d != DB_NOT_FOUND)
@@ -372,4 +400,30 @@ hooksvc_usage(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t 
 	struct db_webhook_scope scope = hooksvc_scope(caller);
 
 	return hooksvc_from_db(db_webhook_usage(svc->db, &scope, id, out));
+}
+
+enum hooksvc_result
+hooksvc_controls_get(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id,
+    struct webhook_controls *out)
+{
+	struct db_webhook_scope scope = hooksvc_scope(caller);
+
+	return hooksvc_from_db(db_webhook_controls_get(svc->db, &scope, id, out));
+}
+
+enum hooksvc_result
+hooksvc_controls_set(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id,
+    const struct webhook_controls_change *change, struct webhook_controls *out)
+{
+	struct db_webhook_scope scope = hooksvc_scope(caller);
+
+	return hooksvc_from_db(db_webhook_controls_set(svc->db, &scope, id, change, out));
+}
+
+enum hooksvc_result
+hooksvc_end_rotation(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id)
+{
+	struct db_webhook_scope scope = hooksvc_scope(caller);
+
+	return hooksvc_from_db(db_webhook_previous_secret_drop(svc->db, &scope, id));
 }

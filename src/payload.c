@@ -42,7 +42,8 @@ payload_signature(const char *secret, const char *body, size_t len, char out[PAY
 	sodium_memzero(&st, sizeof st);
 }
 
-void
+/* One "v1,<base64>" of the Standard Webhooks scheme. */
+static void
 payload_standard_signature(const char *secret, const char *id, long long timestamp, const char *body, size_t len,
     char out[PAYLOAD_STANDARD_SIGNATURE_SIZE])
 {
@@ -71,6 +72,19 @@ payload_standard_signature(const char *secret, const char *id, long long timesta
 	sodium_bin2base64(out + 3, PAYLOAD_SIGNATURE_SIZE, mac, sizeof mac, sodium_base64_VARIANT_ORIGINAL);
 	sodium_memzero(&st, sizeof st);
 	sodium_memzero(key, sizeof key);
+}
+
+void
+payload_standard_signatures(const char *secret, const char *previous, const char *id, long long timestamp,
+    const char *body, size_t len, char out[PAYLOAD_STANDARD_SIGNATURES_SIZE])
+{
+	payload_standard_signature(secret, id, timestamp, body, len, out);
+	if (previous != NULL && *previous != '\0') {
+		size_t at = strlen(out);
+
+		out[at++] = ' ';
+		payload_standard_signature(previous, id, timestamp, body, len, out + at);
+	}
 }
 
 static void

@@ -33,6 +33,10 @@ const struct route api_routes[] = {
 	{ "GET", "/api/v1/Webhook/{id}/Attempts", api_log_attempts, ROUTE_AUTHENTICATED },
 	{ "GET", "/api/v1/Webhook/{id}/Activity", api_log_activity, ROUTE_AUTHENTICATED },
 	{ "POST", "/api/v1/Webhook/{id}/Recover", api_log_recover, ROUTE_AUTHENTICATED },
+	/* Delivery controls and the end of a secret rotation (api_controls.c). */
+	{ "GET", "/api/v1/Webhook/{id}/Controls", api_controls_get, ROUTE_AUTHENTICATED },
+	{ "PUT", "/api/v1/Webhook/{id}/Controls", api_controls_put, ROUTE_AUTHENTICATED },
+	{ "DELETE", "/api/v1/Webhook/{id}/PreviousSecret", api_controls_end_rotation, ROUTE_AUTHENTICATED },
 	{ "POST", "/api/v1/Webhook/{eventName}/{primaryKey}", api_rest_signal, ROUTE_AUTHENTICATED },
 	/* Monitoring: nginx keeps these private. */
 	{ "GET", "/_webhookd/health", api_monitor_health, 0 },

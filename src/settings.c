@@ -51,6 +51,7 @@ static const struct setting_def setting_defs[] = {
 	NUMBER_SETTING(target_check_concurrency, 1, 256),
 	BOOL_SETTING(allow_http_targets),
 	BOOL_SETTING(allow_private_targets),
+	NUMBER_SETTING(secret_rotation_grace_s, 0, 30 * 86400),
 	/* The delivery daemon's (webhook-deliverd). */
 	NUMBER_SETTING(delivery_timeout_ms, 100, 300000),
 	NUMBER_SETTING(delivery_concurrency, 1, 10000),
@@ -66,6 +67,7 @@ static const struct setting_def setting_defs[] = {
 	NUMBER_SETTING(delivery_log_max_rows, 1, 100000000),
 	NUMBER_SETTING(delivery_log_prune_interval_s, 1, 86400),
 	NUMBER_SETTING(delivery_recover_max, 1, 100000),
+	NUMBER_SETTING(delivery_probe_interval_s, 1, 86400),
 };
 
 static void
@@ -297,6 +299,8 @@ settings_load(struct settings *s, const char *path, char *const *envp, char *err
 	s->delivery_log_max_rows = 10000;
 	s->delivery_log_prune_interval_s = 60;
 	s->delivery_recover_max = 1000;
+	s->secret_rotation_grace_s = 86400;
+	s->delivery_probe_interval_s = 60;
 
 	if (path != NULL && !settings_load_file(s, path, err, errlen))
 		goto fail;

@@ -33,6 +33,7 @@ webhook_free(struct webhook *w)
 	free(w->name);
 	free(w->target_url);
 	free(w->secret);
+	free(w->previous_secret);
 	free(w->type);
 	free(w->headers_json);
 	free(w->properties_json);

@@ -54,9 +54,12 @@ class Receiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 path = self.path.split("?", 1)[0]
+                request = Request(self.command, self.path, list(self.headers.items()), body)
                 with receiver._lock:
-                    receiver._requests.append(Request(self.command, self.path, list(self.headers.items()), body))
+                    receiver._requests.append(request)
                     answer = receiver._answers.get(path, _Answer())
+                    if callable(answer):
+                        answer = _Answer(**answer(request))
                     receiver._lock.notify_all()
                 if answer.delay:
                     time.sleep(answer.delay)
@@ -97,6 +100,12 @@ class Receiver:
         """How requests to path are answered from now on (default: 200, empty body)."""
         with self._lock:
             self._answers[path] = _Answer(status, headers, body, delay, close)
+
+    def respond_with(self, path, decide):
+        """Requests to path are answered as decide(request) says: a dict of respond()'s keywords.
+        It runs under the receiver's lock, in arrival order."""
+        with self._lock:
+            self._answers[path] = decide
 
     def requests(self, path=None):
         with self._lock:

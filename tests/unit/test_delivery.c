@@ -100,19 +100,42 @@ test_superoffice_signature(void **state)
 	assert_string_equal(sig, "0D/5KQ/KmRZE1YdBK3SpzCOUZZuv+R0FRqU5+UhY/Zo=");
 }
 
-/* webhook-signature: the Standard Webhooks libraries' own test vector (whsec_ key), and a raw secret. */
+/* webhook-signature: the Standard Webhooks libraries' own test vector (whsec_ key), a raw secret,
+ * and during a rotation both, current first, space-separated (the second vector computed apart
+ * from this code, with Python's hmac). */
 static void
 test_standard_signature(void **state)
 {
-	char sig[PAYLOAD_STANDARD_SIGNATURE_SIZE];
+	char sig[PAYLOAD_STANDARD_SIGNATURES_SIZE];
 	const char body[] = "{\"test\": 2432232314}";
 
 	(void)state;
-	payload_standard_signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
-	    body, strlen(body), sig);
+	payload_standard_signatures("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", NULL, "msg_p5jXN8AQM9LWM0D4loKWxJek",
+	    1614265330, body, strlen(body), sig);
 	assert_string_equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
-	payload_standard_signature("s3cr3t", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body), sig);
+	payload_standard_signatures("s3cr3t", "", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body), sig);
 	assert_string_equal(sig, "v1,IpABhnRM6Ge2OLQ/OfXgXICt0Th1n9JjzagO0K5Wcwk=");
+	payload_standard_signatures("n3w-s3cr3t", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
+	    1614265330, body, strlen(body), sig);
+	assert_string_equal(sig, "v1,B3ADm+ezopgKjF9INJgSuCH/NEj7TNXlKS6dR7VpVpk= "
+	    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+}
+
+/* Two secrets of the longest kind fill the header's buffer exactly. */
+static void
+test_standard_signatures_fit(void **state)
+{
+	char sig[PAYLOAD_STANDARD_SIGNATURES_SIZE + 1];
+	char secret[401];
+
+	(void)state;
+	memset(secret, 'k', 400);
+	secret[400] = '\0';
+	sig[PAYLOAD_STANDARD_SIGNATURES_SIZE] = 'X';
+	payload_standard_signatures(secret, secret, "id", 1, "", 0, sig);
+	assert_int_equal(strlen(sig), PAYLOAD_STANDARD_SIGNATURES_SIZE - 1);
+	assert_int_equal(sig[PAYLOAD_STANDARD_SIGNATURES_SIZE], 'X');
+	assert_memory_equal(sig, sig + PAYLOAD_STANDARD_SIGNATURE_SIZE, PAYLOAD_STANDARD_SIGNATURE_SIZE - 1);
 }
 
 int
@@ -123,6 +146,7 @@ main(void)
 		cmocka_unit_test(test_schedule_as_data),
 		cmocka_unit_test(test_superoffice_signature),
 		cmocka_unit_test(test_standard_signature),
+		cmocka_unit_test(test_standard_signatures_fit),
 	};
 
 	if (sodium_init() < 0)

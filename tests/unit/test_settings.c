@@ -43,6 +43,8 @@ test_defaults_and_required_database(void **state)
 	assert_int_equal(s.listen_mode, 0660);
 	assert_int_equal(s.workers, 8);
 	assert_int_equal(s.max_body, 65536);
+	assert_int_equal(s.secret_rotation_grace_s, 86400);
+	assert_int_equal(s.delivery_probe_interval_s, 60);
 	settings_free(&s);
 
 	assert_false(settings_load(&s, NULL, env_none, err, sizeof err));
