@@ -1,7 +1,7 @@
 /*
  * Probe (README, "Delivery controls"): a TooManyErrors webhook whose controls ask for it gets a
  * signed `test` event every delivery_probe_interval_s, from one daemon only (the database hands
- * each probe to one: webhook_probe_claim in migrations/0010); the first 2xx sets it Active again,
+ * each probe to one: webhook_probe_claim in migrations/0009); the first 2xx sets it Active again,
  * which raises webhook.started. The engine sends the probes as flights of their own; this module
  * paces the rounds that look for them and says what an answer means.
  */

@@ -1,5 +1,5 @@
 /*
- * Retention of the delivery log (migrations/0009): finished events and attempts older than
+ * Retention of the delivery log (migrations/0008): finished events and attempts older than
  * delivery_log_keep_days, and beyond delivery_log_max_rows per webhook, are deleted every
  * delivery_log_prune_interval_s. The work comes in batches, each its own short transaction that
  * touches only log rows, never the queue; the delivery loop runs a slice of batches at a time,

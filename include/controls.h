@@ -1,7 +1,7 @@
 /*
  * A webhook's delivery controls (README, "Delivery controls"): the WebhookControls document of
  * GET and PUT /api/v1/Webhook/{id}/Controls, what a PUT may change, and how the document is read
- * and written. The rules they stand for live in the claim (migrations/0010).
+ * and written. The rules they stand for live in the claim (migrations/0009).
  */
 #ifndef WEBHOOKD_CONTROLS_H
 #define WEBHOOKD_CONTROLS_H

@@ -1,5 +1,5 @@
 /*
- * The delivery log in the database (migrations/0009): a webhook's events (pending in the queue,
+ * The delivery log in the database (migrations/0008): a webhook's events (pending in the queue,
  * or finished in webhook_message) and their attempts, newest first with keyset paging; resend and
  * recover; and the batches of retention that webhook-deliverd runs.
  */

@@ -49,7 +49,7 @@ struct settings {
 	long delivery_max_consecutive_errors;
 	long delivery_retry_after_max_s;
 	char *delivery_metrics_file;    /* Prometheus text file, rewritten every few seconds; NULL: none */
-	/* The delivery log (migrations/0009): what webhook-deliverd prunes, and how often; how many
+	/* The delivery log (migrations/0008): what webhook-deliverd prunes, and how often; how many
 	 * failed events one Recover call puts back (webhookd). */
 	long delivery_log_keep_days;
 	long delivery_log_max_rows;     /* per webhook, of finished events and of attempts each */

@@ -221,7 +221,7 @@ static const struct {
 	    /* json, not jsonb: FieldValues go out as the client sent them, members in order and
 	     * numbers as written (jsonb would sort, fold and expand them). */
 	    "SELECT webhook_signal_topic($1, $1, $2, $3::json, $4)", 4, true },
-	/* webhook_delivery_claim (migrations/0010): due deliveries, paced per webhook's controls. */
+	/* webhook_delivery_claim (migrations/0009): due deliveries, paced per webhook's controls. */
 	[DB_STMT_DELIVERY_CLAIM] = { "delivery_claim",
 	    "SELECT * FROM webhook_delivery_claim($1, $2, $3, $4, $5)", 5, true },
 	[DB_STMT_DELIVERY_RECORD] = { "delivery_record",
@@ -236,7 +236,7 @@ static const struct {
 	    "FROM webhook_delivery WHERE due_at <= clock_timestamp()", 0, false },
 	[DB_STMT_LOG_WEBHOOK_STATE] = { "log_webhook_state",
 	    "SELECT w.state FROM webhook w WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
-	/* Pending and finished events in one listing (migrations/0009): one snapshot sees an event
+	/* Pending and finished events in one listing (migrations/0008): one snapshot sees an event
 	 * in exactly one of the two tables. Keyset on delivery_id: new events never shift a page. */
 	[DB_STMT_LOG_EVENTS] = { "log_events",
 	    "SELECT " LOG_EVENT_COLUMNS("") "FROM webhook_event_log WHERE webhook_id = $1 "
@@ -268,7 +268,7 @@ static const struct {
 	[DB_STMT_LOG_PRUNE_AGE] = { "log_prune_age", "SELECT webhook_log_prune_age($1, $2)", 2, true },
 	[DB_STMT_LOG_PRUNE_ROWS] = { "log_prune_rows",
 	    "SELECT coalesce(o_webhook, 0), o_deleted FROM webhook_log_prune_rows($1, $2, $3)", 3, true },
-	/* Probe (migrations/0010): the TooManyErrors webhooks to probe now, each to one daemon. */
+	/* Probe (migrations/0009): the TooManyErrors webhooks to probe now, each to one daemon. */
 	[DB_STMT_PROBE_CLAIM] = { "probe_claim", "SELECT * FROM webhook_probe_claim($1)", 1, true },
 	/* A probe answered 2xx: Active again (the state trigger raises webhook.started). */
 	[DB_STMT_PROBE_ANSWERED] = { "probe_answered",

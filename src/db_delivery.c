@@ -9,7 +9,7 @@
 #include "webhook.h"
 #include "xalloc.h"
 
-/* The rows of a claim (the type webhook_delivery_claimed, migrations/0010) as deliveries; *out
+/* The rows of a claim (the type webhook_delivery_claimed, migrations/0009) as deliveries; *out
  * is NULL when there are none. */
 static void
 db_delivery_rows(const PGresult *res, struct db_delivery **out, int *n)

@@ -206,7 +206,7 @@ db_log_activity(struct db *db, const struct db_webhook_scope *scope, int32_t web
 	return DB_OK;
 }
 
-/* The result of webhook_delivery_resend or _recover (migrations/0009). */
+/* The result of webhook_delivery_resend or _recover (migrations/0008). */
 static enum log_requeue
 db_log_requeue(const PGresult *res)
 {

@@ -1,4 +1,4 @@
-"""Delivery controls end to end (README, "Delivery controls"; migrations/0010_delivery_controls.sql):
+"""Delivery controls end to end (README, "Delivery controls"; migrations/0009_delivery_controls.sql):
 secret rotation with a grace period, and per-webhook RateLimit, MaxInFlight, Ordered and Probe,
 through nginx, with real receivers on loopback and, where the controls must hold over all daemons,
 a second webhook-deliverd beside the stack's own.
