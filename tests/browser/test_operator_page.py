@@ -421,8 +421,10 @@ def test_the_charts_draw_the_activity(page, stack, scene):
 # -- 6. phone and accessibility --------------------------------------------------------------------
 
 OVERFLOW = """(() => { const w = document.documentElement.clientWidth;
+    // Sticking out of the page, or text sticking out of its own box (a long word in a cell).
     const wide = [...document.querySelectorAll('body *')].filter(e => e.getClientRects().length
-        && e.getBoundingClientRect().right > w + 0.5 && !e.closest('.visually-hidden, thead'));
+        && !e.closest('.visually-hidden, thead') && (e.getBoundingClientRect().right > w + 0.5
+        || (e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible')));
     return [document.documentElement.scrollWidth, w, wide.slice(0, 5).map(e => e.tagName + '.' + e.className)]; })()"""
 
 
