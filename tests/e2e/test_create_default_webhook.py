@@ -238,7 +238,7 @@ def test_call_writes_nothing(stack, bearer):
 
 # The daemons' role reads every table and writes only the webhooks, their delivery queue, attempts
 # and counters (no TRUNCATE even there).
-WRITABLE_TABLES = {"webhook", "webhook_usage", "webhook_delivery", "webhook_attempt"}
+WRITABLE_TABLES = {"webhook", "webhook_usage", "webhook_delivery", "webhook_attempt", "webhook_message"}
 
 
 def test_daemon_role_writes_only_webhooks(stack):
