@@ -91,6 +91,9 @@ struct db_webhook_guard {
 enum db_result db_webhook_get(struct db *db, const struct db_webhook_scope *scope, int32_t id, struct webhook *out);
 enum db_result db_webhook_list(struct db *db, const struct db_webhook_scope *scope, const struct db_webhook_filter *f,
     struct webhook_list *out);
+/* Every webhook by id, with lower(name) of each as the database folds it (NULL for a null name)
+ * and whether its lower() folds ASCII as C does: what a snapshot (hookcache.h) is made of. */
+enum db_result db_webhook_all(struct db *db, struct webhook_list *out, char ***lowered_names, bool *folds_ascii);
 /* Stores a new webhook (registered and updated by associate_id) and reads it back into *out. */
 enum db_result db_webhook_insert(struct db *db, const struct db_webhook_scope *scope, const struct webhook *in,
     int32_t associate_id, struct webhook *out);

@@ -124,6 +124,7 @@ app_init(struct app *app, const struct settings *s, const struct outbound *outbo
 	    s->max_failed_logins > 0 ? s->max_failed_logins_per_account : 0);
 	app->config = app_config_new(s, 1);
 	app->changes = changes_start(s->database);
+	app->hookcache = hookcache_new();
 	return true;
 }
 
@@ -132,6 +133,7 @@ app_destroy(struct app *app)
 {
 	changes_stop(app->changes);
 	refdata_unref(app->refdata);
+	hookcache_free(app->hookcache);
 	app_config_release(app, app->config);
 	credcache_free(app->credcache);
 	throttle_free(app->throttle);

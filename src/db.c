@@ -181,6 +181,13 @@ static const struct {
 	    "WHERE " WEBHOOK_VISIBLE(1) "AND ($2::text IS NULL OR lower(w.name) = lower($2)) "
 	    "AND ($3::text IS NULL OR w.events @> ARRAY[$3::text]) AND ($4::smallint IS NULL OR w.state = $4) "
 	    "ORDER BY w.webhook_id", 4, false },
+	/* Every webhook, for the snapshot (hookcache.h): with lower(name) as webhook_list folds it,
+	 * and whether lower() folds ASCII as C does (an InitPlan, computed once). */
+	[DB_STMT_WEBHOOK_ALL] = { "webhook_all",
+	    "SELECT " WEBHOOK_COLUMNS ", lower(w.name), (SELECT lower(a) = translate(a, "
+	    "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') FROM (SELECT string_agg(chr(c), '' "
+	    "ORDER BY c) AS a FROM generate_series(1, 127) AS c) AS ascii) FROM webhook w " WEBHOOK_JOINS
+	    "ORDER BY w.webhook_id", 0, false },
 	[DB_STMT_WEBHOOK_INSERT] = { "webhook_insert",
 	    "WITH w AS (INSERT INTO webhook (name, events, target_url, secret, state, type, headers, properties, "
 	    "registered_associate_id, updated_associate_id, application_id) "
