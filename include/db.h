@@ -52,6 +52,10 @@ struct db;
  * workers, "webhook-deliverd" for the delivery daemon. */
 struct db *db_new(const char *conninfo, long statement_timeout_ms, const char *application);
 void db_free(struct db *db);
+/* Before db_connect: this connection's writes announce their changes (NOTIFY) right after their
+ * commit, in a transaction of their own pipelined behind each write, instead of inside it, where
+ * a NOTIFY makes commits wait for each other's flush (migrations/0011). For webhookd's workers. */
+void db_notify_after_commit(struct db *db);
 /* Connects and prepares the statements; logs the reason on failure. */
 bool db_connect(struct db *db) __attribute__((warn_unused_result));
 

@@ -165,6 +165,7 @@ app_worker_sync_db(struct app_worker *w)
 		metrics_count_db_reconnect();
 	db_free(w->db);
 	w->db = db_new(w->config->database, w->config->statement_timeout_ms, "webhookd");
+	db_notify_after_commit(w->db);
 	w->db_generation = w->config->generation;
 	return db_connect(w->db);
 }
