@@ -128,7 +128,7 @@ db_webhook_all(struct db *db, struct webhook_list *out, char ***lowered_names, b
 {
 	PGresult *res;
 	enum db_result r = db_query(db, DB_STMT_WEBHOOK_ALL, NULL, &res);
-	int rows;
+	int rows, lowered_col;
 
 	out->items = NULL;
 	out->n = 0;
@@ -136,15 +136,17 @@ db_webhook_all(struct db *db, struct webhook_list *out, char ***lowered_names, b
 	*folds_ascii = true;  /* no name to fold */
 	if (r != DB_OK)
 		return r;
+	/* The two columns after WEBHOOK_COLUMNS, counted from the end: that list may grow. */
+	lowered_col = PQnfields(res) - 2;
 	rows = PQntuples(res);
 	if (rows > 0) {
 		out->items = xcalloc((size_t)rows, sizeof *out->items);
 		*lowered_names = xcalloc((size_t)rows, sizeof **lowered_names);
-		*folds_ascii = db_bool(res, 0, 22);
+		*folds_ascii = db_bool(res, 0, lowered_col + 1);
 	}
 	for (int i = 0; i < rows; i++) {
 		db_webhook_from_row(res, i, &out->items[out->n]);
-		(*lowered_names)[out->n++] = db_text_or_null(res, i, 21);
+		(*lowered_names)[out->n++] = db_text_or_null(res, i, lowered_col);
 	}
 	PQclear(res);
 	return DB_OK;

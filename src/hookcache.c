@@ -108,7 +108,9 @@ hooksnap_by_id(const void *key, const void *item)
 bool
 hooksnap_get(const struct hooksnap *s, int32_t application_id, int32_t id, struct webhook *out)
 {
-	const struct webhook *w = bsearch(&id, s->hooks.items, s->hooks.n, sizeof *s->hooks.items, hooksnap_by_id);
+	/* No webhooks, no array: bsearch must not be handed a null one. */
+	const struct webhook *w = s->hooks.n == 0 ? NULL :
+	    bsearch(&id, s->hooks.items, s->hooks.n, sizeof *s->hooks.items, hooksnap_by_id);
 
 	webhook_init(out);
 	if (w == NULL || !hooksnap_visible(w, application_id))

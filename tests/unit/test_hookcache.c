@@ -143,6 +143,26 @@ test_get_is_scoped_and_copies(void **state)
 }
 
 static void
+test_an_empty_snapshot_answers_nothing(void **state)
+{
+	struct webhook_list none = { NULL, 0 };
+	char **lowered = NULL;
+	struct hooksnap *s = hooksnap_new(&none, &lowered, true, 2);
+	struct db_webhook_filter f = { .name = NULL, .event = "contact.created", .state = -1 };
+	struct webhook_list l;
+	struct webhook w;
+
+	(void)state;
+	assert_false(hooksnap_get(s, 0, 1, &w));
+	assert_true(hooksnap_list(s, 0, &f, &l));
+	assert_int_equal(l.n, 0);
+	f.event = NULL;
+	assert_true(hooksnap_list(s, 0, &f, &l));
+	assert_int_equal(l.n, 0);
+	hooksnap_unref(s);
+}
+
+static void
 test_cache_serves_its_generation_and_builds_once(void **state)
 {
 	struct hookcache *c = hookcache_new();
@@ -195,6 +215,7 @@ main(void)
 		cmocka_unit_test(test_filters_as_the_sql_does),
 		cmocka_unit_test(test_a_database_that_folds_ascii_otherwise_decides_names),
 		cmocka_unit_test(test_get_is_scoped_and_copies),
+		cmocka_unit_test(test_an_empty_snapshot_answers_nothing),
 		cmocka_unit_test(test_cache_serves_its_generation_and_builds_once),
 		cmocka_unit_test(test_tables_move_their_topics),
 	};
