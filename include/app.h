@@ -12,6 +12,7 @@
 #include "hashpool.h"
 #include "refdata.h"
 #include "throttle.h"
+#include "hookcache.h"
 #include "hooksvc.h"
 #include "http.h"
 #include "outbound.h"
@@ -50,6 +51,7 @@ struct app {
 	pthread_mutex_t lock;        /* guards config and refdata */
 	struct app_config *config;
 	struct refdata *refdata;     /* the current reference data, or NULL */
+	struct hookcache *hookcache; /* the saved webhooks (locks itself) */
 };
 
 /* Per worker thread: never shared. */

@@ -52,6 +52,10 @@ struct db;
  * workers, "webhook-deliverd" for the delivery daemon. */
 struct db *db_new(const char *conninfo, long statement_timeout_ms, const char *application);
 void db_free(struct db *db);
+/* Before db_connect: this connection's writes announce their changes (NOTIFY) right after their
+ * commit, in a transaction of their own pipelined behind each write, instead of inside it, where
+ * a NOTIFY makes commits wait for each other's flush (migrations/0010). For webhookd's workers. */
+void db_notify_after_commit(struct db *db);
 /* Connects and prepares the statements; logs the reason on failure. */
 bool db_connect(struct db *db) __attribute__((warn_unused_result));
 
@@ -91,6 +95,9 @@ struct db_webhook_guard {
 enum db_result db_webhook_get(struct db *db, const struct db_webhook_scope *scope, int32_t id, struct webhook *out);
 enum db_result db_webhook_list(struct db *db, const struct db_webhook_scope *scope, const struct db_webhook_filter *f,
     struct webhook_list *out);
+/* Every webhook by id, with lower(name) of each as the database folds it (NULL for a null name)
+ * and whether its lower() folds ASCII as C does: what a snapshot (hookcache.h) is made of. */
+enum db_result db_webhook_all(struct db *db, struct webhook_list *out, char ***lowered_names, bool *folds_ascii);
 /* Stores a new webhook (registered and updated by associate_id) and reads it back into *out. */
 enum db_result db_webhook_insert(struct db *db, const struct db_webhook_scope *scope, const struct webhook *in,
     int32_t associate_id, struct webhook *out);

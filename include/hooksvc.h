@@ -37,8 +37,13 @@ struct hooksvc_config {
 	struct outbound_policy policy;
 };
 
+struct changes;
+struct hookcache;
+
 struct hooksvc {
 	struct db *db;
+	struct hookcache *cache;     /* the webhooks in memory, or NULL: every read asks the database */
+	struct changes *changes;     /* vouches for the cache; told of every write (CHANGES_WEBHOOKS) */
 	const struct hooksvc_config *config;
 	const struct outbound *outbound;
 	sem_t *check_slots;          /* bounds concurrent target checks, so they never take every worker */
@@ -49,6 +54,8 @@ struct hooksvc_caller {
 	int32_t application_id;      /* 0: no SO-AppToken */
 };
 
+/* GetWebhook, GetAllWebhooks and the REST reads: from the cache while the change feed vouches for
+ * it (hookcache.h), else from the database. The writes below read the stored row itself. */
 enum hooksvc_result hooksvc_get(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id,
     struct webhook *out);
 enum hooksvc_result hooksvc_list(struct hooksvc *svc, const struct hooksvc_caller *caller,

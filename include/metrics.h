@@ -18,7 +18,7 @@ void metrics_count_db_connect_failure(void);
 void metrics_count_reload(void);
 void metrics_count_cache_invalidation(void);
 
-enum metrics_cache { METRICS_CACHE_CREDENTIALS, METRICS_CACHE_REFERENCE_DATA, METRICS_CACHE_COUNT };
+enum metrics_cache { METRICS_CACHE_CREDENTIALS, METRICS_CACHE_REFERENCE_DATA, METRICS_CACHE_WEBHOOKS, METRICS_CACHE_COUNT };
 void metrics_count_cache(enum metrics_cache cache, bool hit);
 /* Appends every metric in the Prometheus text exposition format 0.0.4. */
 void metrics_render(struct buf *out);

@@ -71,6 +71,8 @@ void webhook_usage_list_free(struct webhook_usage_list *l);
 void webhook_init(struct webhook *w);
 void webhook_list_free(struct webhook_list *l);
 void webhook_free(struct webhook *w);
+/* A deep copy of *from into *to (whose old value is not freed). */
+void webhook_copy(struct webhook *to, const struct webhook *from);
 /* Moves the value of *from into *to (freeing what *to held); *from is left empty. */
 void webhook_move(struct webhook *to, struct webhook *from);
 /* A state by name (any case) or number ("1"); false for anything else. */

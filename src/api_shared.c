@@ -15,6 +15,8 @@ api_service(struct call *call, struct hooksvc *svc, struct hooksvc_caller *calle
 	struct app *app = call->w->app;
 
 	svc->db = call->w->db;
+	svc->cache = app->hookcache;
+	svc->changes = app->changes;
 	svc->config = &call->w->config->hooks;
 	svc->outbound = app->outbound;
 	svc->check_slots = &app->check_slots;

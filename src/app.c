@@ -125,6 +125,7 @@ app_init(struct app *app, const struct settings *s, const struct outbound *outbo
 	    s->max_failed_logins > 0 ? s->max_failed_logins_per_account : 0);
 	app->config = app_config_new(s, 1);
 	app->changes = changes_start(s->database);
+	app->hookcache = hookcache_new();
 	return true;
 }
 
@@ -133,6 +134,7 @@ app_destroy(struct app *app)
 {
 	changes_stop(app->changes);
 	refdata_unref(app->refdata);
+	hookcache_free(app->hookcache);
 	app_config_release(app, app->config);
 	credcache_free(app->credcache);
 	throttle_free(app->throttle);
@@ -164,6 +166,7 @@ app_worker_sync_db(struct app_worker *w)
 		metrics_count_db_reconnect();
 	db_free(w->db);
 	w->db = db_new(w->config->database, w->config->statement_timeout_ms, "webhookd");
+	db_notify_after_commit(w->db);
 	w->db_generation = w->config->generation;
 	return db_connect(w->db);
 }

@@ -32,16 +32,56 @@ struct changes {
 	bool reconfigure;       /* guarded by lock */
 	bool stop;              /* guarded by lock */
 	int wake[2];
-	atomic_uint_fast64_t generation;
-	uint64_t counter;       /* the thread's own: the next generation to publish */
+	atomic_uint_fast64_t generation[CHANGES_TOPIC_COUNT];
+	/* Where every published generation comes from, the feed's and changes_bump's alike: no value
+	 * is ever published twice, so a value once replaced can never become current again. */
+	atomic_uint_fast64_t counter;
 };
 
-static void
-changes_publish(struct changes *c, bool healthy)
-{
-	uint64_t g = healthy ? ++c->counter : 0;
+#define CHANGES_ALL_TOPICS ((1u << CHANGES_TOPIC_COUNT) - 1)
 
-	atomic_store(&c->generation, g);
+unsigned
+changes_topics_of(const char *table)
+{
+	static const struct {
+		const char *table;
+		unsigned topics;
+	} map[] = {
+		{ "webhook_default", 1u << CHANGES_REFERENCE_DATA },
+		{ "language", 1u << CHANGES_REFERENCE_DATA },
+		{ "resource", 1u << CHANGES_REFERENCE_DATA },
+		{ "culture", 1u << CHANGES_REFERENCE_DATA },
+		{ "timezone", 1u << CHANGES_REFERENCE_DATA },
+		{ "associate", 1u << CHANGES_CREDENTIALS | 1u << CHANGES_WEBHOOKS },
+		{ "credential", 1u << CHANGES_CREDENTIALS },
+		{ "browser_session", 1u << CHANGES_CREDENTIALS },
+		{ "application", 1u << CHANGES_CREDENTIALS },
+		{ "webhook", 1u << CHANGES_WEBHOOKS },
+	};
+
+	for (size_t i = 0; table != NULL && i < sizeof map / sizeof map[0]; i++) {
+		if (strcmp(map[i].table, table) == 0)
+			return map[i].topics;
+	}
+	return CHANGES_ALL_TOPICS;
+}
+
+static uint64_t
+changes_next(struct changes *c)
+{
+	return atomic_fetch_add(&c->counter, 1) + 1;
+}
+
+/* Healthy: the topics move on to new generations. Not: every topic is 0 (topics ignored). */
+static void
+changes_publish(struct changes *c, bool healthy, unsigned topics)
+{
+	for (int t = 0; t < CHANGES_TOPIC_COUNT; t++) {
+		if (!healthy)
+			atomic_store(&c->generation[t], 0);
+		else if (topics & 1u << t)
+			atomic_store(&c->generation[t], changes_next(c));
+	}
 	if (healthy) {
 		pthread_mutex_lock(&c->lock);
 		pthread_cond_broadcast(&c->ready);
@@ -50,9 +90,20 @@ changes_publish(struct changes *c, bool healthy)
 }
 
 uint64_t
-changes_generation(const struct changes *c)
+changes_generation(const struct changes *c, enum changes_topic topic)
 {
-	return atomic_load(&((struct changes *)(uintptr_t)c)->generation);
+	return atomic_load(&((struct changes *)(uintptr_t)c)->generation[topic]);
+}
+
+void
+changes_bump(struct changes *c, enum changes_topic topic)
+{
+	uint64_t g = atomic_load(&c->generation[topic]);
+
+	/* A compare-and-swap, not a store: a feed that just lost its connection has set 0, and a
+	 * bump must not turn caching back on behind its back. */
+	while (g != 0 && !atomic_compare_exchange_weak(&c->generation[topic], &g, changes_next(c)))
+		;
 }
 
 /* Sleeps up to ms, or less when woken; true when the thread should stop or reconnect. */
@@ -153,8 +204,7 @@ changes_follow(struct changes *c, PGconn *conn)
 			return;
 		}
 		while ((n = PQnotifies(conn)) != NULL) {
-			/* Any announcement drops everything: changes are rare, and one rule is easy to trust. */
-			changes_publish(c, true);
+			changes_publish(c, true, changes_topics_of(n->extra));
 			metrics_count_cache_invalidation();
 			PQfreemem(n);
 		}
@@ -190,16 +240,16 @@ changes_main(void *arg)
 			if (!away)
 				log_warning("change feed: %s; caching is off until it can", err);
 			away = true;
-			changes_publish(c, false);
+			changes_publish(c, false, 0);
 			(void)changes_sleep(c, CHANGES_RETRY_MS);
 			continue;
 		}
 		/* A new generation: whatever was cached before the feed (re)started is dropped. */
-		changes_publish(c, true);
+		changes_publish(c, true, CHANGES_ALL_TOPICS);
 		log_info("change feed: listening; caches are on");
 		away = false;
 		changes_follow(c, conn);
-		changes_publish(c, false);
+		changes_publish(c, false, 0);
 		PQfinish(conn);
 		pthread_mutex_lock(&c->lock);
 		stop = c->stop;
@@ -218,13 +268,26 @@ changes_start(const char *conninfo)
 	struct changes *c = xcalloc(1, sizeof *c);
 
 	c->conninfo = xstrdup(conninfo);
-	atomic_init(&c->generation, 0);
+	for (int t = 0; t < CHANGES_TOPIC_COUNT; t++)
+		atomic_init(&c->generation[t], 0);
+	atomic_init(&c->counter, 0);
 	if (pthread_mutex_init(&c->lock, NULL) != 0 || pthread_cond_init(&c->ready, NULL) != 0 ||
 	    pipe2(c->wake, O_CLOEXEC | O_NONBLOCK) != 0)
 		abort();
 	if (pthread_create(&c->thread, NULL, changes_main, c) != 0)
 		abort();
 	return c;
+}
+
+/* Every topic is vouched for (they come and go together). */
+static bool
+changes_listening(const struct changes *c)
+{
+	for (int t = 0; t < CHANGES_TOPIC_COUNT; t++) {
+		if (changes_generation(c, (enum changes_topic)t) == 0)
+			return false;
+	}
+	return true;
 }
 
 bool
@@ -240,12 +303,12 @@ changes_wait_ready(struct changes *c, int timeout_ms)
 		deadline.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&c->lock);
-	while (changes_generation(c) == 0) {
+	while (!changes_listening(c)) {
 		if (pthread_cond_timedwait(&c->ready, &c->lock, &deadline) == ETIMEDOUT)
 			break;
 	}
 	pthread_mutex_unlock(&c->lock);
-	return changes_generation(c) != 0;
+	return changes_listening(c);
 }
 
 static void
@@ -264,7 +327,7 @@ changes_set_conninfo(struct changes *c, const char *conninfo)
 	c->conninfo = xstrdup(conninfo);
 	c->reconfigure = true;
 	pthread_mutex_unlock(&c->lock);
-	atomic_store(&c->generation, 0);
+	changes_publish(c, false, 0);
 	changes_wake(c);
 }
 

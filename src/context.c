@@ -55,7 +55,7 @@ static bool
 context_acquire_refdata(struct call *call)
 {
 	struct app *app = call->w->app;
-	uint64_t generation = changes_generation(app->changes);
+	uint64_t generation = changes_generation(app->changes, CHANGES_REFERENCE_DATA);
 	struct refdata *rd = NULL, *old;
 	enum db_result r;
 	char *json;

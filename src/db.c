@@ -19,7 +19,8 @@
 struct db {
 	char *conninfo;
 	const char *application;  /* static: pg_stat_activity tells the daemons apart by it */
-	char options[64];
+	char options[128];
+	bool notify_after_commit;  /* see db_notify_after_commit */
 	PGconn *conn;
 	char *listen_channel;  /* LISTENed on every connection, reconnects included */
 };
@@ -175,6 +176,9 @@ static const struct {
 	    "'timezones', (SELECT coalesce(json_agg(json_build_object('code', code, 'id', timezone_id, "
 	    "'iana', iana)), '[]') FROM timezone))::text", 0, false },
 	[DB_STMT_PING] = { "ping", "SELECT 1", 0, false },
+	/* What the last write left to announce (migrations/0010): pipelined behind every write of a
+	 * connection that announces after commit. Not marked a write: it must not recurse. */
+	[DB_STMT_NOTIFY_PENDING] = { "notify_pending", "SELECT webhookd_notify_pending()", 0, false },
 	[DB_STMT_WEBHOOK_GET] = { "webhook_get",
 	    "SELECT " WEBHOOK_COLUMNS "FROM webhook w " WEBHOOK_JOINS
 	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
@@ -185,6 +189,13 @@ static const struct {
 	    "WHERE " WEBHOOK_VISIBLE(1) "AND ($2::text IS NULL OR lower(w.name) = lower($2)) "
 	    "AND ($3::text IS NULL OR w.events @> ARRAY[$3::text]) AND ($4::smallint IS NULL OR w.state = $4) "
 	    "ORDER BY w.webhook_id", 4, false },
+	/* Every webhook, for the snapshot (hookcache.h): with lower(name) as webhook_list folds it,
+	 * and whether lower() folds ASCII as C does (an InitPlan, computed once). */
+	[DB_STMT_WEBHOOK_ALL] = { "webhook_all",
+	    "SELECT " WEBHOOK_COLUMNS ", lower(w.name), (SELECT lower(a) = translate(a, "
+	    "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') FROM (SELECT string_agg(chr(c), '' "
+	    "ORDER BY c) AS a FROM generate_series(1, 127) AS c) AS ascii) FROM webhook w " WEBHOOK_JOINS
+	    "ORDER BY w.webhook_id", 0, false },
 	[DB_STMT_WEBHOOK_INSERT] = { "webhook_insert",
 	    "WITH w AS (INSERT INTO webhook (name, events, target_url, secret, state, type, headers, properties, "
 	    "registered_associate_id, updated_associate_id, application_id) "
@@ -311,6 +322,15 @@ db_free(struct db *db)
 	free(db->conninfo);
 	free(db->listen_channel);
 	free(db);
+}
+
+void
+db_notify_after_commit(struct db *db)
+{
+	size_t len = strlen(db->options);
+
+	db->notify_after_commit = true;
+	snprintf(db->options + len, sizeof db->options - len, " -c webhookd.notify_after_commit=on");
 }
 
 /* PQerrorMessage ends with a newline and may span lines; the logger flattens control characters. */
@@ -455,6 +475,53 @@ db_ensure_connected(struct db *db)
 	return true;
 }
 
+/*
+ * A write and, in the same round trip, webhookd_notify_pending() in a transaction of its own
+ * (libpq's pipeline mode, a Sync after each): the write commits first, durably, then what it
+ * announced is sent. Returns the write's result (NULL when there is none, as for a broken
+ * connection); a failed announcement is logged, and the next write sends it.
+ */
+static PGresult *
+db_exec_then_announce(struct db *db, enum db_statement stmt, const char *const *params)
+{
+	PGconn *conn = db->conn;
+	PGresult *res = NULL, *r;
+	int syncs = 0, idle = 0;
+
+	if (PQenterPipelineMode(conn) != 1)
+		return PQexecPrepared(conn, db_statements[stmt].name, db_statements[stmt].nparams, params, NULL, NULL, 0);
+	if (PQsendQueryPrepared(conn, db_statements[stmt].name, db_statements[stmt].nparams, params, NULL, NULL, 0) != 1 ||
+	    PQpipelineSync(conn) != 1 ||
+	    PQsendQueryPrepared(conn, db_statements[DB_STMT_NOTIFY_PENDING].name, 0, NULL, NULL, NULL, 0) != 1 ||
+	    PQpipelineSync(conn) != 1)
+		syncs = 2;  /* nothing more will come: the connection is gone (PQstatus tells below) */
+	/* The write's result, a NULL, a Sync; the announcement's result, a NULL, a Sync. */
+	while (syncs < 2 && idle < 2) {
+		r = PQgetResult(conn);
+		if (r == NULL) {
+			idle = PQstatus(conn) == CONNECTION_BAD ? 2 : idle + 1;
+			continue;
+		}
+		idle = 0;
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			syncs++;
+			PQclear(r);
+		} else if (syncs == 0 && res == NULL) {
+			res = r;
+		} else {
+			if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_PIPELINE_ABORTED)
+				log_error("database: announcing a change after its commit failed: %s", db_result_error_text(db, r));
+			PQclear(r);
+		}
+	}
+	if (PQexitPipelineMode(conn) != 1) {
+		/* Results left unread: the session is in no state to run the next statement. */
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+	return res;
+}
+
 /* Runs a prepared statement; a connection lost on the way is re-established and a read retried once. */
 enum db_result
 db_query(struct db *db, enum db_statement stmt, const char *const *params, PGresult **out)
@@ -467,8 +534,8 @@ db_query(struct db *db, enum db_statement stmt, const char *const *params, PGres
 
 		if (!db_ensure_connected(db))
 			return DB_UNAVAILABLE;
-		res = PQexecPrepared(db->conn, db_statements[stmt].name, db_statements[stmt].nparams, params,
-		    NULL, NULL, 0);
+		res = db->notify_after_commit && db_statements[stmt].write ? db_exec_then_announce(db, stmt, params) :
+		    PQexecPrepared(db->conn, db_statements[stmt].name, db_statements[stmt].nparams, params, NULL, NULL, 0);
 		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
 			*out = res;
 			return DB_OK;

@@ -125,6 +125,35 @@ db_webhook_list(struct db *db, const struct db_webhook_scope *scope, const struc
 	return DB_OK;
 }
 
+enum db_result
+db_webhook_all(struct db *db, struct webhook_list *out, char ***lowered_names, bool *folds_ascii)
+{
+	PGresult *res;
+	enum db_result r = db_query(db, DB_STMT_WEBHOOK_ALL, NULL, &res);
+	int rows, lowered_col;
+
+	out->items = NULL;
+	out->n = 0;
+	*lowered_names = NULL;
+	*folds_ascii = true;  /* no name to fold */
+	if (r != DB_OK)
+		return r;
+	/* The two columns after WEBHOOK_COLUMNS, counted from the end: that list may grow. */
+	lowered_col = PQnfields(res) - 2;
+	rows = PQntuples(res);
+	if (rows > 0) {
+		out->items = xcalloc((size_t)rows, sizeof *out->items);
+		*lowered_names = xcalloc((size_t)rows, sizeof **lowered_names);
+		*folds_ascii = db_bool(res, 0, lowered_col + 1);
+	}
+	for (int i = 0; i < rows; i++) {
+		db_webhook_from_row(res, i, &out->items[out->n]);
+		(*lowered_names)[out->n++] = db_text_or_null(res, i, lowered_col);
+	}
+	PQclear(res);
+	return DB_OK;
+}
+
 /* The events as one comma-joined parameter (string_to_array in SQL). */
 static char *
 db_join_events(const struct webhook *w)

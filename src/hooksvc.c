@@ -11,12 +11,15 @@
 #include <sodium.h>
 
 #include "carrier.h"
+#include "changes.h"
 #include "clock.h"
 #include "emit.h"
+#include "hookcache.h"
 #include "hookparse.h"
 #include "jsonpatch.h"
 #include "jsontree.h"
 #include "log.h"
+#include "metrics.h"
 #include "payload.h"
 #include "xalloc.h"
 
@@ -59,8 +62,9 @@ hooksvc_scope(const struct hooksvc_caller *caller)
 	return (struct db_webhook_scope){ .application_id = caller->application_id };
 }
 
-enum hooksvc_result
-hooksvc_get(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id, struct webhook *out)
+/* The stored row itself: what a write decides on is never taken from a snapshot. */
+static enum hooksvc_result
+hooksvc_read(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id, struct webhook *out)
 {
 	struct db_webhook_scope scope = hooksvc_scope(caller);
 
@@ -68,13 +72,70 @@ hooksvc_get(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id
 	return hooksvc_from_db(db_webhook_get(svc->db, &scope, id, out));
 }
 
+/* After a write statement, committed or not (a broken connection leaves it unknown): this
+ * process's next read must not come from a snapshot older than it. Before the answer, so a
+ * client that saves and then reads always sees its save. */
+static void
+hooksvc_written(struct hooksvc *svc)
+{
+	if (svc->changes != NULL)
+		changes_bump(svc->changes, CHANGES_WEBHOOKS);
+}
+
+/*
+ * The snapshot to answer a read from (a reference for the caller), or NULL: read the database.
+ * Its generation is read before the query, and it is kept only when read from a primary (a
+ * standby may not have replayed a change the feed already announced).
+ */
+static struct hooksnap *
+hooksvc_snapshot(struct hooksvc *svc)
+{
+	uint64_t generation;
+	struct hooksnap *snap;
+	struct webhook_list all;
+	char **lowered;
+	bool build, folds_ascii;
+
+	if (svc->cache == NULL)
+		return NULL;
+	generation = changes_generation(svc->changes, CHANGES_WEBHOOKS);
+	snap = hookcache_acquire(svc->cache, generation, &build);
+	metrics_count_cache(METRICS_CACHE_WEBHOOKS, snap != NULL);
+	if (!build)
+		return snap;
+	if (db_webhook_all(svc->db, &all, &lowered, &folds_ascii) == DB_OK && db_is_primary(svc->db))
+		snap = hooksnap_new(&all, &lowered, folds_ascii, generation);
+	for (size_t i = 0; lowered != NULL && i < all.n; i++)
+		free(lowered[i]);
+	free(lowered);
+	webhook_list_free(&all);
+	hookcache_publish(svc->cache, snap);
+	return snap;
+}
+
+enum hooksvc_result
+hooksvc_get(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id, struct webhook *out)
+{
+	struct hooksnap *snap = hooksvc_snapshot(svc);
+	bool found;
+
+	if (snap == NULL)
+		return hooksvc_read(svc, caller, id, out);
+	found = hooksnap_get(snap, caller->application_id, id, out);
+	hooksnap_unref(snap);
+	return found ? HOOKSVC_OK : HOOKSVC_NOT_FOUND;
+}
+
 enum hooksvc_result
 hooksvc_list(struct hooksvc *svc, const struct hooksvc_caller *caller, const struct db_webhook_filter *filter,
     struct webhook_list *out)
 {
 	struct db_webhook_scope scope = hooksvc_scope(caller);
+	struct hooksnap *snap = hooksvc_snapshot(svc);
+	bool answered = snap != NULL && hooksnap_list(snap, caller->application_id, filter, out);
 
-	return hooksvc_from_db(db_webhook_list(svc->db, &scope, filter, out));
+	hooksnap_unref(snap);
+	return answered ? HOOKSVC_OK : hooksvc_from_db(db_webhook_list(svc->db, &scope, filter, out));
 }
 
 /* The first line of what the target answered, made printable. */
@@ -203,7 +264,7 @@ static enum hooksvc_result
 hooksvc_explain_miss(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id, char msg[HOOKSVC_MESSAGE_SIZE])
 {
 	struct webhook current;
-	enum hooksvc_result r = hooksvc_get(svc, caller, id, &current);
+	enum hooksvc_result r = hooksvc_read(svc, caller, id, &current);
 
 	webhook_free(&current);
 	if (r == HOOKSVC_OK)
@@ -238,9 +299,10 @@ hooksvc_store(struct hooksvc *svc, const struct hooksvc_caller *caller, const st
 			return r;
 	}
 	webhook_init(out);
-	d = current == NULL ? db_webhook_insert(svc->db, &scope, in, caller->associate_id, out) :
+	d = in->id == 0 ? db_webhook_insert(svc->db, &scope, in, caller->associate_id, out) :
 	    db_webhook_update(svc->db, &scope, in, caller->associate_id, &guard, svc->config->secret_rotation_grace_s,
 	        out);
+	hooksvc_written(svc);
 	if (d == DB_CONSTRAINT)
 		return hooksvc_fail(msg, HOOKSVC_INVALID, "The webhook breaks a rule of the database schema.");
 	if (d != DB_NOT_FOUND)
@@ -249,7 +311,7 @@ hooksvc_store(struct hooksvc *svc, const struct hooksvc_caller *caller, const st
 		struct webhook now;
 
 		/* The version moved on: tell the patch loop to start over, unless the row is gone. */
-		r = hooksvc_get(svc, caller, in->id, &now);
+		r = hooksvc_read(svc, caller, in->id, &now);
 		if (r == HOOKSVC_OK && now.version != version)
 			r = HOOKSVC_CONFLICT;
 		webhook_free(&now);
@@ -267,9 +329,12 @@ hooksvc_save(struct hooksvc *svc, const struct hooksvc_caller *caller, const str
 	enum hooksvc_result r;
 
 	webhook_init(out);
-	if (in->id == 0)
+	/* The stored row matters before the write only to the target check (is TargetUrl new?) and
+	 * to If-Unmodified-Since (a save it refuses posts no test event). Without either, the UPDATE
+	 * alone decides, in one round trip; a row it does not find is explained afterwards. */
+	if (in->id == 0 || (!svc->config->check_targets && unmodified_since_s == INT64_MIN))
 		return hooksvc_store(svc, caller, in, NULL, unmodified_since_s, -1, out, msg);
-	r = hooksvc_get(svc, caller, in->id, &current);
+	r = hooksvc_read(svc, caller, in->id, &current);
 	if (r == HOOKSVC_OK)
 		r = hooksvc_store(svc, caller, in, &current, unmodified_since_s, -1, out, msg);
 	webhook_free(&current);
@@ -306,7 +371,7 @@ hooksvc_patch_once(struct hooksvc *svc, const struct hooksvc_caller *caller, int
 	yajl_val doc;
 
 	webhook_init(&patched);
-	r = hooksvc_get(svc, caller, id, &current);
+	r = hooksvc_read(svc, caller, id, &current);
 	if (r != HOOKSVC_OK)
 		goto out;
 	doc = hooksvc_document(&current);
@@ -374,6 +439,7 @@ hooksvc_delete(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t
 	char msg[HOOKSVC_MESSAGE_SIZE];
 	enum db_result d = db_webhook_delete(svc->db, &scope, id, &guard);
 
+	hooksvc_written(svc);
 	if (d != DB_NOT_FOUND || unmodified_since_s == INT64_MIN)
 		return hooksvc_from_db(d);
 	return hooksvc_explain_miss(svc, caller, id, msg);

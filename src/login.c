@@ -112,7 +112,7 @@ login_basic(struct call *call, const struct auth_credentials *cred)
 	static const char invalid[] = "Invalid user name or password.";
 	struct app_worker *w = call->w;
 	struct app *app = w->app;
-	uint64_t generation = changes_generation(app->changes);
+	uint64_t generation = changes_generation(app->changes, CHANGES_CREDENTIALS);
 	char folded[AUTH_USER_FOLD_SIZE];
 	struct credcache_entry seen, e;
 	struct associate_login login;
@@ -228,7 +228,7 @@ login_token_kind(struct call *call, const char *kind, const char *what, const ch
     struct credcache_entry *out)
 {
 	struct app_worker *w = call->w;
-	uint64_t generation = changes_generation(w->app->changes);
+	uint64_t generation = changes_generation(w->app->changes, CHANGES_CREDENTIALS);
 	char digest[AUTH_DIGEST_HEX_SIZE];
 	struct token_login login;
 	enum db_result r;
@@ -338,7 +338,7 @@ login_check_application(struct call *call)
 {
 	const char *token = call->req->so_apptoken;
 	struct app *app = call->w->app;
-	uint64_t generation = changes_generation(app->changes);
+	uint64_t generation = changes_generation(app->changes, CHANGES_CREDENTIALS);
 	char digest[AUTH_DIGEST_HEX_SIZE];
 	struct application_grant grant;
 	struct credcache_entry e;

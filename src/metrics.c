@@ -143,14 +143,14 @@ metrics_render(struct buf *out)
 	metrics_line(out, "# HELP webhookd_cache_total Lookups answered from memory (hit) or by the database (miss).\n"
 	    "# TYPE webhookd_cache_total counter\n");
 	for (int c = 0; c < METRICS_CACHE_COUNT; c++) {
-		static const char *const names[METRICS_CACHE_COUNT] = { "credentials", "reference_data" };
+		static const char *const names[METRICS_CACHE_COUNT] = { "credentials", "reference_data", "webhooks" };
 
 		metrics_line(out, "webhookd_cache_total{cache=\"%s\",result=\"hit\"} %lu\n"
 		    "webhookd_cache_total{cache=\"%s\",result=\"miss\"} %lu\n",
 		    names[c], load(&m.cache_hits[c]), names[c], load(&m.cache_misses[c]));
 	}
 	metrics_line(out, "# HELP webhookd_cache_invalidations_total Changes announced by PostgreSQL, each "
-	    "dropping every cache.\n# TYPE webhookd_cache_invalidations_total counter\n"
+	    "dropping the caches that depend on the changed table.\n# TYPE webhookd_cache_invalidations_total counter\n"
 	    "webhookd_cache_invalidations_total %lu\n", load(&m.cache_invalidations));
 	metrics_line(out, "# HELP webhookd_reloads_total Configuration reloads (SIGHUP) applied.\n"
 	    "# TYPE webhookd_reloads_total counter\nwebhookd_reloads_total %lu\n", load(&m.reloads));

@@ -237,29 +237,10 @@ refdata_generation(const struct refdata *rd)
 
 /* -- lookups ----------------------------------------------------------------------------------- */
 
-static char *
-dup_nullable(const char *s)
-{
-	return s != NULL ? xstrdup(s) : NULL;
-}
-
 void
 refdata_defaults(const struct refdata *rd, struct webhook *out)
 {
-	const struct webhook *d = &rd->defaults;
-
-	*out = *d;
-	out->name = dup_nullable(d->name);
-	out->target_url = dup_nullable(d->target_url);
-	out->secret = dup_nullable(d->secret);
-	out->type = dup_nullable(d->type);
-	out->headers_json = dup_nullable(d->headers_json);
-	out->properties_json = dup_nullable(d->properties_json);
-	if (d->events != NULL) {
-		out->events = xcalloc(d->nevents, sizeof(char *));
-		for (size_t i = 0; i < d->nevents; i++)
-			out->events[i] = xstrdup(d->events[i]);
-	}
+	webhook_copy(out, &rd->defaults);
 }
 
 bool

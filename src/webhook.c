@@ -8,6 +8,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "xalloc.h"
+
 void
 webhook_init(struct webhook *w)
 {
@@ -60,6 +62,39 @@ webhook_usage_list_free(struct webhook_usage_list *l)
 	free(l->items);
 	l->items = NULL;
 	l->n = 0;
+}
+
+static char *
+webhook_dup(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+static void
+webhook_associate_copy(struct webhook_associate *to, const struct webhook_associate *from)
+{
+	*to = *from;
+	to->name = webhook_dup(from->name);
+	to->full_name = webhook_dup(from->full_name);
+}
+
+void
+webhook_copy(struct webhook *to, const struct webhook *from)
+{
+	*to = *from;
+	to->name = webhook_dup(from->name);
+	to->target_url = webhook_dup(from->target_url);
+	to->secret = webhook_dup(from->secret);
+	to->type = webhook_dup(from->type);
+	to->headers_json = webhook_dup(from->headers_json);
+	to->properties_json = webhook_dup(from->properties_json);
+	if (from->events != NULL) {
+		to->events = xcalloc(from->nevents ? from->nevents : 1, sizeof *to->events);
+		for (size_t i = 0; i < from->nevents; i++)
+			to->events[i] = xstrdup(from->events[i]);
+	}
+	webhook_associate_copy(&to->registered_by, &from->registered_by);
+	webhook_associate_copy(&to->updated_by, &from->updated_by);
 }
 
 void

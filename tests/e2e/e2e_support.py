@@ -288,6 +288,13 @@ class Stack:
                 return
             time.sleep(0.005)
 
+    @staticmethod
+    def _drain(conn):
+        """Drops what earlier commits announced (the API's own saves, say): the daemon heard those
+        as they committed, so they must not count as this write's announcements."""
+        conn.poll()
+        del conn.notifies[:]
+
     def close_db(self):
         if self._db is not None and not self._db.closed:
             self._db.close()
@@ -304,6 +311,7 @@ class Stack:
         """Runs one statement; returns all rows when it yields any, else None. A write that
         announces a change returns once the daemon has acted on it."""
         conn = self.db()
+        self._drain(conn)
         before = self.invalidations() if self._may_announce(query) else None
         with conn.cursor() as cur:
             cur.execute(query, params)
@@ -315,6 +323,7 @@ class Stack:
         """Runs (query, params) pairs in one transaction; rolls back if any fails. Returns once
         the daemon has acted on what the commit announced."""
         conn = self.db()
+        self._drain(conn)
         before = self.invalidations() if any(self._may_announce(q) for q, _ in statements) else None
         with conn.cursor() as cur:
             cur.execute("BEGIN")
