@@ -85,6 +85,7 @@ webhook_copy(struct webhook *to, const struct webhook *from)
 	to->name = webhook_dup(from->name);
 	to->target_url = webhook_dup(from->target_url);
 	to->secret = webhook_dup(from->secret);
+	to->previous_secret = webhook_dup(from->previous_secret);
 	to->type = webhook_dup(from->type);
 	to->headers_json = webhook_dup(from->headers_json);
 	to->properties_json = webhook_dup(from->properties_json);

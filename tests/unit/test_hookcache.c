@@ -49,6 +49,8 @@ snapshot(bool folds_ascii, uint64_t generation)
 		free(events);
 		w->state = rows[i].state;
 		w->application_id = rows[i].application_id;
+		if (w->id == 5)
+			w->previous_secret = xstrdup("old-secret");  /* during a rotation */
 		lowered[i] = rows[i].lowered != NULL ? xstrdup(rows[i].lowered) : NULL;
 	}
 	return hooksnap_new(&list, &lowered, folds_ascii, generation);
@@ -126,13 +128,18 @@ static void
 test_get_is_scoped_and_copies(void **state)
 {
 	struct hooksnap *s = snapshot(true, 3);
-	struct webhook w;
+	struct webhook w, again;
 
 	(void)state;
 	assert_true(hooksnap_get(s, 0, 5, &w));
 	assert_string_equal(w.name, "ORDERS");
 	assert_int_equal(w.nevents, 1);
+	/* Every string is the copy's own, the previous secret of a rotation too. */
+	assert_true(hooksnap_get(s, 0, 5, &again));
+	assert_ptr_not_equal(w.previous_secret, again.previous_secret);
 	webhook_free(&w);
+	assert_string_equal(again.previous_secret, "old-secret");
+	webhook_free(&again);
 	assert_true(hooksnap_get(s, 7, 9, &w));
 	assert_null(w.name);
 	webhook_free(&w);
