@@ -9,6 +9,7 @@
 #define WEBHOOKD_API_H
 
 #include "call.h"
+#include "hookanswers.h"
 #include "hooksvc.h"
 #include "router.h"
 
@@ -24,6 +25,25 @@ void api_default_webhook(struct call *call);
  * point into storage. False after replying 400. */
 bool api_query_filter(struct call *call, struct db_webhook_filter *f, char (*storage)[512])
 	__attribute__((warn_unused_result));
+/*
+ * A read of saved webhooks (GetWebhook, GetAllWebhooks, the REST list): the service and the
+ * snapshot it is answered from, and the key its answer is kept under in that snapshot
+ * (hookanswers.h), empty when it is not kept (no snapshot, a filter left to the database,
+ * reference data the feed does not vouch for).
+ */
+struct api_read {
+	struct hooksvc svc;
+	struct hooksvc_caller caller;
+	struct hooksnap *snap;
+	struct buf key;
+};
+/* Starts a read of req's operation and id or filter (the rest of req is taken from the call).
+ * True when the answer kept for an equal read has been replied; else answer from read->snap
+ * (NULL: the database). api_read_end either way. */
+bool api_read_begin(struct call *call, struct hookanswers_request *req, struct api_read *read)
+	__attribute__((warn_unused_result));
+/* Keeps a 200 answer under the read's key; releases the snapshot. */
+void api_read_end(struct call *call, struct api_read *read);
 /* 200 with the webhooks the filter selects, translated. */
 void api_list(struct call *call, const struct db_webhook_filter *filter);
 /* 200 with a stored webhook, translated. */

@@ -61,6 +61,10 @@ bool reply_write_webhook(struct emitter *e, const void *hook, const struct carri
 bool reply_write_null(struct emitter *e, const void *root, const struct carrier_options *opt);
 bool reply_write_webhook_list(struct emitter *e, const void *list, const struct carrier_options *opt);
 bool reply_write_string(struct emitter *e, const void *text, const struct carrier_options *opt);
+/* The rest of a carrier answer whose body is already in call->resp->body (a kept answer). */
+void reply_body_written(struct call *call, int status);
+/* SO-TimeZone's includeTZOffset: UTC stamps carry "Z". */
+bool reply_tags_utc(const struct call *call);
 /* 204, no body. */
 void reply_no_content(struct call *call);
 

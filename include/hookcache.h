@@ -12,6 +12,8 @@
  * read under, read before the query: it serves only while that generation is current, and never
  * under 0. After a change the first reader rebuilds it; one rebuild runs at a time, and the
  * readers that meanwhile miss read the database, as they would without a cache.
+ *
+ * Each snapshot also keeps the serialized answers of the reads made from it (hookanswers.h).
  */
 #ifndef WEBHOOKD_HOOKCACHE_H
 #define WEBHOOKD_HOOKCACHE_H
@@ -21,6 +23,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "hookanswers.h"
 #include "webhook.h"
 
 struct hooksnap;
@@ -33,6 +36,8 @@ struct hooksnap *hooksnap_new(struct webhook_list *list, char ***lowered_names, 
 void hooksnap_ref(struct hooksnap *s);
 void hooksnap_unref(struct hooksnap *s);
 uint64_t hooksnap_generation(const struct hooksnap *s);
+/* The answers made from this snapshot (hookanswers.h): they live and die with it. */
+struct hookanswers *hooksnap_answers(const struct hooksnap *s);
 /* Webhook id as a caller of application_id (0: none) sees it, copied into *out; false when it
  * is not there for that caller. */
 bool hooksnap_get(const struct hooksnap *s, int32_t application_id, int32_t id, struct webhook *out);
@@ -40,6 +45,8 @@ bool hooksnap_get(const struct hooksnap *s, int32_t application_id, int32_t id, 
  * *out empty) when the snapshot cannot decide the filter exactly: ask the database. */
 bool hooksnap_list(const struct hooksnap *s, int32_t application_id, const struct db_webhook_filter *f,
     struct webhook_list *out) __attribute__((warn_unused_result));
+/* Whether hooksnap_list decides f itself (else it leaves it to the database). */
+bool hooksnap_decides(const struct hooksnap *s, const struct db_webhook_filter *f);
 
 struct hookcache;
 

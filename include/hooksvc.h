@@ -54,11 +54,16 @@ struct hooksvc_caller {
 	int32_t application_id;      /* 0: no SO-AppToken */
 };
 
-/* GetWebhook, GetAllWebhooks and the REST reads: from the cache while the change feed vouches for
- * it (hookcache.h), else from the database. The writes below read the stored row itself. */
-enum hooksvc_result hooksvc_get(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id,
-    struct webhook *out);
-enum hooksvc_result hooksvc_list(struct hooksvc *svc, const struct hooksvc_caller *caller,
+struct hooksnap;
+
+/* The snapshot reads are answered from while the change feed vouches for it (hookcache.h), with a
+ * reference for the caller (hooksnap_unref); NULL: read the database. */
+struct hooksnap *hooksvc_snapshot(struct hooksvc *svc);
+/* GetWebhook, GetAllWebhooks and the REST reads: from snap (hooksvc_snapshot), else, or when it
+ * cannot decide the filter, from the database. The writes below read the stored row itself. */
+enum hooksvc_result hooksvc_get(struct hooksvc *svc, const struct hooksnap *snap, const struct hooksvc_caller *caller,
+    int32_t id, struct webhook *out);
+enum hooksvc_result hooksvc_list(struct hooksvc *svc, const struct hooksnap *snap, const struct hooksvc_caller *caller,
     const struct db_webhook_filter *filter, struct webhook_list *out);
 /* Creates (in->id 0) or replaces webhook in->id; *out is what was stored. unmodified_since_s is
  * If-Unmodified-Since (INT64_MIN: none). */

@@ -18,7 +18,11 @@ void metrics_count_db_connect_failure(void);
 void metrics_count_reload(void);
 void metrics_count_cache_invalidation(void);
 
-enum metrics_cache { METRICS_CACHE_CREDENTIALS, METRICS_CACHE_REFERENCE_DATA, METRICS_CACHE_WEBHOOKS, METRICS_CACHE_COUNT };
+/* METRICS_CACHE_WEBHOOK_ANSWERS: a read answered with bytes kept in the snapshot (hit), or made anew. */
+enum metrics_cache {
+	METRICS_CACHE_CREDENTIALS, METRICS_CACHE_REFERENCE_DATA, METRICS_CACHE_WEBHOOKS, METRICS_CACHE_WEBHOOK_ANSWERS,
+	METRICS_CACHE_COUNT
+};
 void metrics_count_cache(enum metrics_cache cache, bool hit);
 /* Appends every metric in the Prometheus text exposition format 0.0.4. */
 void metrics_render(struct buf *out);

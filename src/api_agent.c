@@ -83,18 +83,18 @@ void
 api_agent_get_webhook(void *ctx, const struct request *req, struct response *resp)
 {
 	struct call *call = ctx;
-	struct hooksvc_caller caller;
-	struct hooksvc svc;
+	struct hookanswers_request answer = { .operation = "get" };
+	struct api_read read;
 	struct webhook hook;
 	enum hooksvc_result r;
-	int32_t id;
 
 	(void)req;
 	(void)resp;
-	if (!api_agent_id(call, "WebhookId", &id))
+	if (!api_agent_id(call, "WebhookId", &answer.id))
 		return;
-	api_service(call, &svc, &caller);
-	r = hooksvc_get(&svc, &caller, id, &hook);
+	if (api_read_begin(call, &answer, &read))
+		goto out;
+	r = hooksvc_get(&read.svc, read.snap, &read.caller, answer.id, &hook);
 	if (r == HOOKSVC_OK)
 		api_reply_webhook(call, 200, &hook);
 	else if (r == HOOKSVC_NOT_FOUND)
@@ -102,6 +102,8 @@ api_agent_get_webhook(void *ctx, const struct request *req, struct response *res
 	else
 		api_service_error(call, r, "");
 	webhook_free(&hook);
+out:
+	api_read_end(call, &read);
 }
 
 /* The filters come in the body, {NameFilter, EventFilter, StatusFilter}, or, when there is no

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "body.h"
+#include "hookcache.h"
 #include "hookparse.h"
 
 /*
@@ -73,6 +74,7 @@ api_rest_get(void *ctx, const struct request *req, struct response *resp)
 	struct call *call = ctx;
 	int32_t id = route_param_id(&call->params, 0);
 	struct hooksvc_caller caller;
+	struct hooksnap *snap;
 	struct hooksvc svc;
 	struct webhook hook;
 	enum hooksvc_result r;
@@ -82,7 +84,9 @@ api_rest_get(void *ctx, const struct request *req, struct response *resp)
 	if (!body_http_date(call, "If-Modified-Since", call->req->if_modified_since, &since))
 		return;
 	api_service(call, &svc, &caller);
-	r = hooksvc_get(&svc, &caller, id, &hook);
+	snap = hooksvc_snapshot(&svc);
+	r = hooksvc_get(&svc, snap, &caller, id, &hook);
+	hooksnap_unref(snap);
 	if (r == HOOKSVC_OK && since != INT64_MIN && hook.updated / 1000000 <= since) {
 		response_reset(resp);
 		resp->status = 304;

@@ -7,7 +7,9 @@
 #include "body.h"
 #include "context.h"
 #include "excerpt.h"
+#include "hookcache.h"
 #include "hookparse.h"
+#include "metrics.h"
 
 void
 api_service(struct call *call, struct hooksvc *svc, struct hooksvc_caller *caller)
@@ -109,26 +111,69 @@ api_query_filter(struct call *call, struct db_webhook_filter *f, char (*storage)
 	return true;
 }
 
+bool
+api_read_begin(struct call *call, struct hookanswers_request *req, struct api_read *read)
+{
+	api_service(call, &read->svc, &read->caller);
+	read->snap = hooksvc_snapshot(&read->svc);
+	buf_init(&read->key);
+	if (read->snap == NULL || (req->filter != NULL && !hooksnap_decides(read->snap, req->filter)))
+		return false;
+	req->application_id = call->application_id;
+	req->media = (int)call->media;
+	req->tag_utc = reply_tags_utc(call);
+	if (call->translate) {
+		req->language = call->language.code;
+		req->ml_language = call->language.ml_code;
+		req->default_language = call->language.default_code;
+		req->default_ml_language = call->language.default_ml_code;
+		req->culture = call->culture.code;
+		req->refdata_generation = refdata_generation(call->rd);
+	}
+	if (!hookanswers_key(req, &read->key))
+		return false;
+	response_reset(call->resp);
+	if (!hookanswers_find(hooksnap_answers(read->snap), &read->key, &call->resp->body)) {
+		metrics_count_cache(METRICS_CACHE_WEBHOOK_ANSWERS, false);
+		return false;
+	}
+	metrics_count_cache(METRICS_CACHE_WEBHOOK_ANSWERS, true);
+	reply_body_written(call, 200);
+	buf_reset(&read->key);  /* nothing new to keep */
+	return true;
+}
+
+void
+api_read_end(struct call *call, struct api_read *read)
+{
+	if (read->key.len > 0 && call->resp->status == 200)
+		hookanswers_keep(hooksnap_answers(read->snap), &read->key, call->resp->body.data, call->resp->body.len);
+	buf_free(&read->key);
+	hooksnap_unref(read->snap);
+}
+
 void
 api_list(struct call *call, const struct db_webhook_filter *filter)
 {
-	struct hooksvc_caller caller;
+	struct hookanswers_request req = { .operation = "list", .filter = filter };
 	struct webhook_list list;
 	enum hooksvc_result r;
-	struct hooksvc svc;
+	struct api_read read;
 
-	api_service(call, &svc, &caller);
-	r = hooksvc_list(&svc, &caller, filter, &list);
+	if (api_read_begin(call, &req, &read))
+		goto out;
+	r = hooksvc_list(&read.svc, read.snap, &read.caller, filter, &list);
 	if (r != HOOKSVC_OK) {
 		api_service_error(call, r, "");
-		return;
+		goto out;
 	}
 	for (size_t i = 0; i < list.n; i++)
 		context_translate_webhook(call, &list.items[i]);
 	reply_carrier(call, 200, reply_write_webhook_list, &list);
 	webhook_list_free(&list);
+out:
+	api_read_end(call, &read);
 }
-
 
 void
 api_test_webhook(struct call *call, const struct webhook *hook)

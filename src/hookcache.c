@@ -29,6 +29,7 @@ struct hooksnap {
 	 * own webhooks only, not at all of them (GetAllWebhooks filtered to 3 of 1,000). */
 	struct hooksnap_event *by_event;
 	size_t nby_event;
+	struct hookanswers *answers;  /* the answers made from this snapshot */
 };
 
 static int
@@ -62,6 +63,7 @@ hooksnap_new(struct webhook_list *list, char ***lowered_names, bool folds_ascii,
 			s->by_event[s->nby_event++] = (struct hooksnap_event){ s->hooks.items[i].events[e], i };
 	}
 	qsort(s->by_event, s->nby_event, sizeof *s->by_event, hooksnap_event_order);
+	s->answers = hookanswers_new(HOOKANSWERS_SLOTS, HOOKANSWERS_BYTES);
 	return s;
 }
 
@@ -80,6 +82,7 @@ hooksnap_unref(struct hooksnap *s)
 		free(s->lowered_names[i]);
 	free(s->lowered_names);
 	free(s->by_event);
+	hookanswers_free(s->answers);
 	webhook_list_free(&s->hooks);
 	free(s);
 }
@@ -88,6 +91,12 @@ uint64_t
 hooksnap_generation(const struct hooksnap *s)
 {
 	return s->generation;
+}
+
+struct hookanswers *
+hooksnap_answers(const struct hooksnap *s)
+{
+	return s->answers;
 }
 
 /* WEBHOOK_VISIBLE in db.c: a caller without an application sees every webhook. */
@@ -137,6 +146,14 @@ hooksnap_fold_name(const struct hooksnap *s, const char *name, char out[HOOKSNAP
 	}
 	out[i] = '\0';
 	return true;
+}
+
+bool
+hooksnap_decides(const struct hooksnap *s, const struct db_webhook_filter *f)
+{
+	char folded[HOOKSNAP_NAME_MAX + 1];
+
+	return f->name == NULL || hooksnap_fold_name(s, f->name, folded);
 }
 
 /* The first subscription to event (nby_event when there is none). */

@@ -82,12 +82,9 @@ hooksvc_written(struct hooksvc *svc)
 		changes_bump(svc->changes, CHANGES_WEBHOOKS);
 }
 
-/*
- * The snapshot to answer a read from (a reference for the caller), or NULL: read the database.
- * Its generation is read before the query, and it is kept only when read from a primary (a
- * standby may not have replayed a change the feed already announced).
- */
-static struct hooksnap *
+/* Its generation is read before the query, and a snapshot is kept only when read from a primary
+ * (a standby may not have replayed a change the feed already announced). */
+struct hooksnap *
 hooksvc_snapshot(struct hooksvc *svc)
 {
 	uint64_t generation;
@@ -114,28 +111,23 @@ hooksvc_snapshot(struct hooksvc *svc)
 }
 
 enum hooksvc_result
-hooksvc_get(struct hooksvc *svc, const struct hooksvc_caller *caller, int32_t id, struct webhook *out)
+hooksvc_get(struct hooksvc *svc, const struct hooksnap *snap, const struct hooksvc_caller *caller, int32_t id,
+    struct webhook *out)
 {
-	struct hooksnap *snap = hooksvc_snapshot(svc);
-	bool found;
-
 	if (snap == NULL)
 		return hooksvc_read(svc, caller, id, out);
-	found = hooksnap_get(snap, caller->application_id, id, out);
-	hooksnap_unref(snap);
-	return found ? HOOKSVC_OK : HOOKSVC_NOT_FOUND;
+	return hooksnap_get(snap, caller->application_id, id, out) ? HOOKSVC_OK : HOOKSVC_NOT_FOUND;
 }
 
 enum hooksvc_result
-hooksvc_list(struct hooksvc *svc, const struct hooksvc_caller *caller, const struct db_webhook_filter *filter,
-    struct webhook_list *out)
+hooksvc_list(struct hooksvc *svc, const struct hooksnap *snap, const struct hooksvc_caller *caller,
+    const struct db_webhook_filter *filter, struct webhook_list *out)
 {
 	struct db_webhook_scope scope = hooksvc_scope(caller);
-	struct hooksnap *snap = hooksvc_snapshot(svc);
-	bool answered = snap != NULL && hooksnap_list(snap, caller->application_id, filter, out);
 
-	hooksnap_unref(snap);
-	return answered ? HOOKSVC_OK : hooksvc_from_db(db_webhook_list(svc->db, &scope, filter, out));
+	if (snap != NULL && hooksnap_list(snap, caller->application_id, filter, out))
+		return HOOKSVC_OK;
+	return hooksvc_from_db(db_webhook_list(svc->db, &scope, filter, out));
 }
 
 /* The first line of what the target answered, made printable. */

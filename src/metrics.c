@@ -140,10 +140,12 @@ metrics_render(struct buf *out)
 	metrics_line(out, "# HELP webhookd_db_connect_failures_total Failed database connection attempts.\n"
 	    "# TYPE webhookd_db_connect_failures_total counter\nwebhookd_db_connect_failures_total %lu\n",
 	    load(&m.db_connect_failures));
-	metrics_line(out, "# HELP webhookd_cache_total Lookups answered from memory (hit) or by the database (miss).\n"
+	metrics_line(out, "# HELP webhookd_cache_total Lookups answered from memory (hit) or by the database (miss); "
+	    "for webhook_answers, reads answered with the bytes kept for them (hit) or made anew (miss).\n"
 	    "# TYPE webhookd_cache_total counter\n");
 	for (int c = 0; c < METRICS_CACHE_COUNT; c++) {
-		static const char *const names[METRICS_CACHE_COUNT] = { "credentials", "reference_data", "webhooks" };
+		static const char *const names[METRICS_CACHE_COUNT] = { "credentials", "reference_data", "webhooks",
+			"webhook_answers" };
 
 		metrics_line(out, "webhookd_cache_total{cache=\"%s\",result=\"hit\"} %lu\n"
 		    "webhookd_cache_total{cache=\"%s\",result=\"miss\"} %lu\n",

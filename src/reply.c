@@ -77,17 +77,29 @@ reply_db_error(struct call *call, enum db_result r)
 		    "webhookd/database");
 }
 
+/* The status, content type and context headers of an answer whose body is in resp->body. */
+void
+reply_body_written(struct call *call, int status)
+{
+	struct response *resp = call->resp;
+
+	resp->status = status;
+	resp->content_type = media_type_content_type(call->media);
+	if (call->translate)
+		response_add_header(resp, "Content-Language", call->language.code);
+	if (call->has_tz)
+		response_add_header(resp, "SO-TimeZone", call->zone.code);
+}
+
 void
 reply_carrier(struct call *call, int status, reply_writer write, const void *value)
 {
-	struct carrier_options opt = { .tag_utc = call->has_tz && call->tz.include_offset };
+	struct carrier_options opt = { .tag_utc = reply_tags_utc(call) };
 	struct response *resp = call->resp;
 	struct emitter *e;
 	bool ok;
 
 	response_reset(resp);
-	resp->status = status;
-	resp->content_type = media_type_content_type(call->media);
 	e = emitter_open(media_type_format(call->media), &resp->body);
 	ok = e != NULL && write(e, value, &opt);
 	emitter_close(e);
@@ -96,10 +108,13 @@ reply_carrier(struct call *call, int status, reply_writer write, const void *val
 		    "requested format.", "webhookd/serializer");
 		return;
 	}
-	if (call->translate)
-		response_add_header(resp, "Content-Language", call->language.code);
-	if (call->has_tz)
-		response_add_header(resp, "SO-TimeZone", call->zone.code);
+	reply_body_written(call, status);
+}
+
+bool
+reply_tags_utc(const struct call *call)
+{
+	return call->has_tz && call->tz.include_offset;
 }
 
 void

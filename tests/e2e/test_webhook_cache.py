@@ -3,7 +3,9 @@ and the REST reads touch no table; a change through SQL is seen by the next read
 feed has heard it, one through the API by the very next read; the filters decide as the SQL does;
 an application sees only its own; and while the feed is away every read goes to the database,
 with the same answers. Each proof of "from memory" holds every table it could read locked."""
+import contextlib
 import json
+import re
 import secrets
 import threading
 import time
@@ -19,8 +21,8 @@ TABLES = "webhook, associate, application, credential, browser_session, webhook_
          "culture, timezone"
 
 
-def read(stack, method, path, body=None, app_token=None):
-    headers = {"Authorization": basic(stack.user, stack.password)}
+def read(stack, method, path, body=None, app_token=None, extra=None):
+    headers = dict(extra or {}, Authorization=basic(stack.user, stack.password))
     if app_token is not None:
         headers["SO-AppToken"] = app_token
     if body is not None:
@@ -225,18 +227,26 @@ def test_webhook_writes_leave_the_other_caches_alone(stored):
     assert r is not None and r.status == 200
 
 
+@contextlib.contextmanager
+def feed_away(stack):
+    """The feed's connection is cut and cannot come back: webhookd's role takes no new connection
+    (the workers keep theirs), so nothing may be served from memory meanwhile."""
+    stack.sql("ALTER ROLE webhookd CONNECTION LIMIT 0")
+    try:
+        assert stack.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                         "WHERE application_name = 'webhookd-changes'")[0][0] == 1
+        yield
+    finally:
+        stack.sql("ALTER ROLE webhookd CONNECTION LIMIT -1")
+
+
 def test_while_the_feed_is_away_reads_ask_the_database_with_the_same_answers(stored):
     stack, ids = stored["stack"], stored["ids"]
     cached = {}
     for label, method, path, body in reads(ids):
         warm(lambda: read(stack, method, path, body))
         cached[label] = read(stack, method, path, body)
-    # The feed's connection is cut and cannot come back: webhookd's role takes no new connection
-    # (the workers keep theirs), so nothing may be served from memory.
-    stack.sql("ALTER ROLE webhookd CONNECTION LIMIT 0")
-    try:
-        assert stack.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                         "WHERE application_name = 'webhookd-changes'")[0][0] == 1
+    with feed_away(stack):
         for label, method, path, body in reads(ids):
             r = read(stack, method, path, body)
             assert (r.status, r.body) == (cached[label].status, cached[label].body), label
@@ -244,7 +254,98 @@ def test_while_the_feed_is_away_reads_ask_the_database_with_the_same_answers(sto
         # Unheard, yet seen: the next read asks the database.
         stack.sql("UPDATE webhook SET name = 'While away' WHERE webhook_id = %s", (ids[2],))
         assert agent(stack, "GetWebhook?WebhookId=%d" % ids[2]).json()["Name"] == "While away"
-    finally:
-        stack.sql("ALTER ROLE webhookd CONNECTION LIMIT -1")
     # The feed comes back by itself and caching resumes.
     until(lambda: under_lock(stack, lambda: agent(stack, "GetAllWebhooks", {})) is not None, within=10)
+
+
+# -- answers kept with the snapshot (src/hookanswers.c) --------------------------------------------
+
+MULTI = 'US:"New hook";NO:"Ny hook";SE:"Ny krok"'
+
+# Everything besides the snapshot that shapes a read's bytes: format, the zone's offset tag,
+# language and culture, the application's scope. (label, headers, application "a"/"b"/None)
+SHAPES = [
+    ("JSON", {}, None),
+    ("XML", {"Accept": "application/xml"}, None),
+    ("text/xml", {"Accept": "text/xml"}, None),
+    ("zone, no tag", {"SO-TimeZone": "NO"}, None),
+    ("UTC with its offset", {"SO-TimeZone": "UTC,includeTZOffset"}, None),
+    ("XML with the offset", {"Accept": "application/xml", "SO-TimeZone": "NO,includeTZOffset"}, None),
+    ("Swedish", {"SO-Language": "sv"}, None),
+    ("Norwegian", {"SO-Language": "no"}, None),
+    ("Swedish, German culture", {"SO-Language": "sv", "SO-Culture": "de"}, None),
+    ("Norwegian XML", {"Accept": "application/xml", "SO-Language": "no"}, None),
+    ("application a", {}, "a"),
+    ("application b, XML", {"Accept": "application/xml"}, "b"),
+]
+
+
+def shaped_reads(ids):
+    """(label, method, path, body) of the reads whose answers are kept."""
+    return [
+        ("GetWebhook", "POST", AGENT + "GetWebhook?WebhookId=%d" % ids[0], None),
+        ("GetWebhook, application a's", "POST", AGENT + "GetWebhook?WebhookId=%d" % ids[4], None),
+        ("GetWebhook, missing", "POST", AGENT + "GetWebhook?WebhookId=%d" % (ids[-1] + 1000), None),
+        ("GetAllWebhooks", "POST", AGENT + "GetAllWebhooks", {}),
+        ("GetAllWebhooks, by event", "POST", AGENT + "GetAllWebhooks", {"EventFilter": "contact.created"}),
+        ("REST list, by name", "GET", REST + "?nameFilter=orders", None),
+    ]
+
+
+def answer(r):
+    return (r.status, r.headers.get("content-type"), r.headers.get("content-language"), r.headers.get("so-timezone"),
+            r.body)
+
+
+def kept_hits(stack):
+    text = stack.request("GET", "/_webhookd/metrics").body.decode()
+    return int(re.search(r'^webhookd_cache_total\{cache="webhook_answers",result="hit"\} (\d+)$', text, re.M).group(1))
+
+
+def test_kept_answers_are_the_answers_made_without_them(stored):
+    stack, ids, tokens = stored["stack"], stored["ids"], stored["tokens"]
+    # Translated text of every kind: a multi-language name, a resource, a number in the culture.
+    stack.sql("UPDATE webhook SET name = %s WHERE webhook_id = %s", (MULTI, ids[0]))
+    stack.sql("UPDATE webhook SET name = '[SR_WEBHOOK_NEW] {n:1234.5}' WHERE webhook_id = %s", (ids[4],))
+    asks = [("%s: %s" % (read_label, shape), lambda m=method, p=path, b=body, h=headers, a=app:
+             read(stack, m, p, b, app_token=tokens.get(a), extra=h))
+            for read_label, method, path, body in shaped_reads(ids) for shape, headers, app in SHAPES]
+    made = {label: answer(ask()) for label, ask in asks}
+    kept = {}
+    for label, ask in asks:
+        hits = kept_hits(stack)
+        kept[label] = answer(ask())
+        assert kept_hits(stack) == hits + 1, label + ": the second read is answered with the bytes kept"
+    with feed_away(stack):  # every answer made anew from the database
+        for label, ask in asks:
+            assert kept[label] == made[label] == answer(ask()), label
+    # Each shape shaped its answer (a few facts, so that equal but wrong answers fail too).
+    get = {shape: kept["GetWebhook: " + shape] for shape, _, _ in SHAPES}
+    assert b'"Name":"Ny krok","Events"' in get["Swedish"][4] and get["Swedish"][2] == "sv"
+    assert b"<Name>Ny hook</Name>" in get["Norwegian XML"][4]
+    assert re.search(rb'"Registered":"[0-9T:.-]+Z"', get["UTC with its offset"][4])
+    assert not re.search(rb'"Registered":"[0-9T:.-]+Z"', get["zone, no tag"][4]) and get["zone, no tag"][3] == "NO"
+    assert get["XML"][1].startswith("application/xml") and get["text/xml"][1].startswith("text/xml")
+    assert get["application a"][4] == b"null"
+    own = {shape: kept["GetWebhook, application a's: " + shape][4] for shape, _, _ in SHAPES}
+    assert b'"Name":"[SR_WEBHOOK_NEW] {n:1234.5}"' in own["application a"]
+    assert b'"Name":"Ny webhook 1 234,5"' in own["Swedish"]
+    assert b'"Name":"Ny webhook 1.234,5"' in own["Swedish, German culture"]
+    assert [h["WebhookId"] for h in json.loads(kept["GetAllWebhooks: application a"][4])] == [ids[4]]
+    assert b"<WebhookId>%d</WebhookId>" % ids[5] in kept["GetAllWebhooks: application b, XML"][4]
+
+
+def test_a_write_is_seen_by_the_next_read_of_a_kept_answer(stored):
+    stack, ids = stored["stack"], stored["ids"]
+    for shape, headers, _ in SHAPES[:2] + SHAPES[6:7]:
+        def ask():
+            return read(stack, "POST", AGENT + "GetWebhook?WebhookId=%d" % ids[2], None, extra=headers)
+        hits = kept_hits(stack)
+        before = [ask(), ask()]
+        assert kept_hits(stack) > hits and before[0].body == before[1].body, shape
+        name = "Renamed for %s" % shape
+        r = read(stack, "PUT", REST + "/%d" % ids[2], {"Name": name, "Events": ["sale.created"],
+                                                       "TargetUrl": "http://127.0.0.1:9/", "State": "Active"})
+        assert r.status == 200, r.body
+        after = ask()
+        assert after.status == 200 and name.encode() in after.body, shape
