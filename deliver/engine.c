@@ -67,6 +67,7 @@ struct engine {
 	bool db_ok;                           /* logged once per change, not per query */
 	struct stats stats;
 	int64_t next_stats_us;
+	struct db_record_batch batch;         /* attempts finished in this turn of the loop, to record */
 	struct prune prune;                   /* the delivery log's retention */
 	struct probe_round probes;
 };
@@ -114,6 +115,7 @@ engine_new(const struct settings *s, int sigfd, const char *config_path)
 	e->db = db_new(s->database, s->statement_timeout_ms, "webhook-deliverd");
 	e->multi = curl_multi_init();
 	stats_init(&e->stats);
+	db_record_batch_init(&e->batch);
 	prune_init(&e->prune);
 	if (e->multi == NULL || !db_listen(e->db, ENGINE_CHANNEL)) {
 		engine_free(e);
@@ -130,6 +132,7 @@ engine_free(struct engine *e)
 	if (e->multi != NULL)
 		curl_multi_cleanup(e->multi);
 	db_free(e->db);
+	db_record_batch_free(&e->batch);
 	free(e->flights);
 	settings_free(&e->s);
 	free(e);
@@ -261,7 +264,8 @@ engine_release_slot(struct engine *e, long slot)
 	e->nflights--;
 }
 
-/* Judges and records a finished attempt (answered or not), then frees its slot. */
+/* Judges a finished attempt (answered or not), adds it to the turn's batch of attempts to record,
+ * and frees its slot. */
 static void
 engine_finish(struct engine *e, long slot)
 {
@@ -272,7 +276,6 @@ engine_finish(struct engine *e, long slot)
 	struct delivery_verdict v;
 	struct db_delivery_outcome o;
 	struct buf excerpt;
-	enum db_result r;
 
 	if (f->probe) {
 		engine_db_state(e, probe_record(e->db, f->d.hook->id, f->res.status, f->res.error));
@@ -284,21 +287,34 @@ engine_finish(struct engine *e, long slot)
 	    now_us / 1000000);
 	o = (struct db_delivery_outcome){ .status = f->res.status, .error = f->res.status == 0 ? f->res.error : NULL,
 		.latency_ms = latency_ms, .failed = v.failed, .gone = v.gone, .action = (int)v.action,
-		.delay_ms = v.delay_ms, .max_consecutive = e->s.delivery_schedule.max_consecutive_errors };
+		.delay_ms = v.delay_ms };
 	buf_init(&excerpt);
 	excerpt_of_result(&f->res, f->d.hook->secret, f->d.hook->previous_secret, EXCERPT_MAX, &excerpt);
 	o.response = excerpt.data;
-	r = db_delivery_record(e->db, f->d.hook->id, f->d.delivery_id, e->owner, &o);
-	engine_db_state(e, r);
-	if (r != DB_OK)
-		log_warning("delivery %lld: the attempt's outcome could not be recorded; the lease runs out and "
-		    "it is sent again", (long long)f->d.delivery_id);
+	db_record_batch_add(&e->batch, f->d.hook->id, f->d.delivery_id, &o);
 	log_debug("delivery %lld to webhook %d, %s attempt %d.%d: %ld%s%s (%ld ms)", (long long)f->d.delivery_id,
 	    (int)f->d.hook->id, f->d.event, f->d.cycle, f->d.attempt, f->res.status, f->res.status == 0 ? " " : "",
 	    f->res.status == 0 ? f->res.error : "", latency_ms);
 	stats_outcome(&e->stats, f->res.status, v.failed, latency_ms);
 	buf_free(&excerpt);
 	engine_release_slot(e, slot);
+}
+
+/* Records the attempts that finished since the last call, in one transaction: what makes an
+ * attempt durable is the commit, and one commit per attempt held the daemon at the rate of the
+ * database's WAL flushes (migrations/0011). */
+static void
+engine_record(struct engine *e)
+{
+	int n = e->batch.n;
+	enum db_result r;
+
+	if (n == 0)
+		return;
+	r = db_record_batch_flush(e->db, &e->batch, e->owner, e->s.delivery_schedule.max_consecutive_errors);
+	engine_db_state(e, r);
+	if (r != DB_OK)
+		log_warning("%d finished attempts could not be recorded; their leases run out and they are sent again", n);
 }
 
 /* Deliveries in flight to webhook id. */
@@ -584,6 +600,7 @@ engine_run(struct engine *e)
 			log_error("libcurl: curl_multi_perform failed");
 		if (engine_reap(e) > 0)
 			more = true;  /* a freed slot, and perhaps a retry due at once */
+		engine_record(e);  /* the attempts just reaped, and any that could not start */
 		engine_write_stats(e);
 		if (!e->stopping)
 			prune_us = prune_run(&e->prune, e->db, &e->s);

@@ -224,11 +224,13 @@ static const struct {
 	/* webhook_delivery_claim (migrations/0009): due deliveries, paced per webhook's controls. */
 	[DB_STMT_DELIVERY_CLAIM] = { "delivery_claim",
 	    "SELECT * FROM webhook_delivery_claim($1, $2, $3, $4, $5)", 5, true },
-	[DB_STMT_DELIVERY_RECORD] = { "delivery_record",
-	    "SELECT webhook_delivery_record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", 12, true },
+	/* webhook_delivery_record_batch (migrations/0011): the attempts one loop turn finished. */
+	[DB_STMT_DELIVERY_RECORD_BATCH] = { "delivery_record_batch",
+	    "SELECT webhook_delivery_record_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", 12, true },
+	/* RETURNING: db_query takes rows, and a bare UPDATE's answer would read as a failure. */
 	[DB_STMT_DELIVERY_RELEASE] = { "delivery_release",
 	    "UPDATE webhook_delivery SET leased_until = NULL, leased_by = NULL "
-	    "WHERE leased_by = $1 AND delivery_id = ANY ($2::bigint[])", 2, true },
+	    "WHERE leased_by = $1 AND delivery_id = ANY ($2::bigint[]) RETURNING delivery_id", 2, true },
 	/* Milliseconds until a daemon has something to claim; NULL when nothing waits. */
 	[DB_STMT_DELIVERY_NEXT_DUE] = { "delivery_next_due", "SELECT webhook_delivery_next_due()", 0, false },
 	[DB_STMT_DELIVERY_QUEUE] = { "delivery_queue",
