@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -57,6 +58,9 @@ struct engine {
 	const char *config_path;
 	struct outbound_policy policy;
 	struct db *db;
+	struct db *recorder;                  /* records batches of attempts while the loop goes on */
+	bool recording;                       /* a batch awaits the recorder's answer */
+	int recording_n;                      /* attempts in it */
 	CURLM *multi;
 	int sigfd;
 	char owner[96];                       /* leased_by: host/pid/random */
@@ -113,6 +117,7 @@ engine_new(const struct settings *s, int sigfd, const char *config_path)
 	    rnd[3]);
 	e->flights = xcalloc((size_t)s->delivery_concurrency, sizeof *e->flights);
 	e->db = db_new(s->database, s->statement_timeout_ms, "webhook-deliverd");
+	e->recorder = db_new(s->database, s->statement_timeout_ms, "webhook-deliverd");
 	e->multi = curl_multi_init();
 	stats_init(&e->stats);
 	db_record_batch_init(&e->batch);
@@ -132,6 +137,7 @@ engine_free(struct engine *e)
 	if (e->multi != NULL)
 		curl_multi_cleanup(e->multi);
 	db_free(e->db);
+	db_free(e->recorder);
 	db_record_batch_free(&e->batch);
 	free(e->flights);
 	settings_free(&e->s);
@@ -300,21 +306,55 @@ engine_finish(struct engine *e, long slot)
 	engine_release_slot(e, slot);
 }
 
-/* Records the attempts that finished since the last call, in one transaction: what makes an
- * attempt durable is the commit, and one commit per attempt held the daemon at the rate of the
- * database's WAL flushes (migrations/0011). */
+/* Takes the recorder's answer to the batch on its way, if it has come. */
+static void
+engine_record_done(struct engine *e)
+{
+	enum db_result r;
+
+	if (!e->recording || !db_record_batch_receive(e->recorder, &r))
+		return;
+	e->recording = false;
+	engine_db_state(e, r);
+	if (r != DB_OK)
+		log_warning("%d finished attempts could not be recorded; their leases run out and they are sent again",
+		    e->recording_n);
+}
+
+/*
+ * Sends the attempts finished since the last batch to be recorded in one transaction, on a
+ * connection of their own, without waiting: what makes an attempt durable is its commit, and one
+ * commit per attempt, waited for by the loop, held the daemon at the rate of the database's WAL
+ * flushes (migrations/0011). While a batch is on its way, newly finished attempts wait for the
+ * next one, so batches grow with the load.
+ */
 static void
 engine_record(struct engine *e)
 {
-	int n = e->batch.n;
-	enum db_result r;
-
-	if (n == 0)
+	engine_record_done(e);
+	if (e->recording || e->batch.n == 0)
 		return;
-	r = db_record_batch_flush(e->db, &e->batch, e->owner, e->s.delivery_schedule.max_consecutive_errors);
-	engine_db_state(e, r);
-	if (r != DB_OK)
-		log_warning("%d finished attempts could not be recorded; their leases run out and they are sent again", n);
+	e->recording_n = e->batch.n;
+	e->recording = db_record_batch_send(e->recorder, &e->batch, e->owner,
+	    e->s.delivery_schedule.max_consecutive_errors);
+	if (!e->recording) {
+		engine_db_state(e, DB_UNAVAILABLE);
+		log_warning("%d finished attempts could not be recorded; their leases run out and they are sent again",
+		    e->recording_n);
+	}
+}
+
+/* Waits until every finished attempt is recorded (or could not be): at a stop, at a reload. */
+static void
+engine_record_all(struct engine *e)
+{
+	while (e->recording || e->batch.n > 0) {
+		struct pollfd p = { db_socket(e->recorder), POLLIN, 0 };
+
+		if (e->recording && p.fd >= 0 && poll(&p, 1, 1000) < 0 && errno != EINTR)
+			log_warning("poll: %s", strerror(errno));
+		engine_record(e);
+	}
 }
 
 /* Deliveries in flight to webhook id. */
@@ -508,6 +548,9 @@ engine_reload(struct engine *e)
 		log_warning("reload: delivery_concurrency takes effect on restart");
 	next.delivery_concurrency = e->s.delivery_concurrency;
 	if (strcmp(next.database, e->s.database) != 0) {
+		engine_record_all(e);
+		db_free(e->recorder);
+		e->recorder = db_new(next.database, next.statement_timeout_ms, "webhook-deliverd");
 		db_free(e->db);
 		e->db = db_new(next.database, next.statement_timeout_ms, "webhook-deliverd");
 		if (!db_listen(e->db, ENGINE_CHANNEL))
@@ -584,9 +627,10 @@ engine_run(struct engine *e)
 	log_info("webhook-deliverd %s ready: up to %ld deliveries at once, %ld per webhook, as %s", PACKAGE_VERSION,
 	    e->s.delivery_concurrency, e->s.delivery_per_webhook, e->owner);
 	while (!e->stopping || e->nflights > 0) {
-		struct curl_waitfd extra[2] = { { e->sigfd, CURL_WAIT_POLLIN, 0 }, { db_socket(e->db), CURL_WAIT_POLLIN, 0 } };
+		struct curl_waitfd extra[3] = { { e->sigfd, CURL_WAIT_POLLIN, 0 } };
+		unsigned nextra = 1;
 		int64_t now, prune_us = INT64_MAX;
-		int running, timeout;
+		int running, timeout, dbfd, recfd;
 
 		if (more && !e->stopping) {
 			more = engine_claim(e);
@@ -613,18 +657,26 @@ engine_run(struct engine *e)
 		    probe_round_wait_ms(&e->probes, wake_us > now ? (int)((wake_us - now + 999) / 1000) : 0, now);
 		if (prune_us - now < (int64_t)timeout * 1000)
 			timeout = prune_us > now ? (int)((prune_us - now + 999) / 1000) : 0;
-		if (curl_multi_poll(e->multi, extra, extra[1].fd >= 0 ? 2 : 1, timeout, NULL) != CURLM_OK)
+		/* Signals, NOTIFY, and the recorder's answer while a batch is on its way. */
+		dbfd = db_socket(e->db);
+		recfd = e->recording ? db_socket(e->recorder) : -1;
+		if (dbfd >= 0)
+			extra[nextra++] = (struct curl_waitfd){ dbfd, CURL_WAIT_POLLIN, 0 };
+		if (recfd >= 0)
+			extra[nextra++] = (struct curl_waitfd){ recfd, CURL_WAIT_POLLIN, 0 };
+		if (curl_multi_poll(e->multi, extra, nextra, timeout, NULL) != CURLM_OK)
 			log_error("libcurl: curl_multi_poll failed");
 		if (extra[0].revents != 0)
 			engine_signals(e);
 		/* NOTIFY of new events (or of a webhook started again). */
-		if (extra[1].fd >= 0 && extra[1].revents != 0 && db_notifications(e->db) != 0)
+		if (dbfd >= 0 && extra[1].revents != 0 && db_notifications(e->db) != 0)
 			more = true;
 		if (clock_monotonic_us() >= wake_us)
 			more = true;
 		if (e->stopping && clock_monotonic_us() >= e->stop_deadline_us)
 			engine_hand_back(e);
 	}
+	engine_record_all(e);
 	log_info("stopped");
 	return 0;
 }

@@ -170,10 +170,15 @@ void db_record_batch_free(struct db_record_batch *b);
  * which should be the order they finished. */
 void db_record_batch_add(struct db_record_batch *b, int32_t webhook_id, int64_t delivery_id,
     const struct db_delivery_outcome *o);
-/* Records the batch for owner (what comes next only where owner still holds the lease) and empties
- * it, recorded or not: an attempt that could not be recorded is sent again when its lease runs out. */
-enum db_result db_record_batch_flush(struct db *db, struct db_record_batch *b, const char *owner,
-    int max_consecutive);
+/* Sends the batch for owner to record (what comes next only where owner still holds the lease)
+ * without waiting for the answer, and empties it, sent or not; false when it could not be sent
+ * (the database is away, or the previous batch awaits its answer on this connection). An attempt
+ * that is never recorded is sent again when its lease runs out. */
+bool db_record_batch_send(struct db *db, struct db_record_batch *b, const char *owner, int max_consecutive)
+	__attribute__((warn_unused_result));
+/* Once db_socket(db) is readable: true when the answer to the batch sent is complete, with *r
+ * what it says; false while it is on its way. */
+bool db_record_batch_receive(struct db *db, enum db_result *r) __attribute__((warn_unused_result));
 /* Hands leases back (ids: "{1,2}"), so another daemon may take them at once. */
 enum db_result db_delivery_release(struct db *db, const char *owner, const char *ids);
 /* Milliseconds until the next delivery is due (negative when overdue); false when none is. */

@@ -169,14 +169,13 @@ db_record_batch_add(struct db_record_batch *b, int32_t webhook_id, int64_t deliv
 	b->n++;
 }
 
-enum db_result
-db_record_batch_flush(struct db *db, struct db_record_batch *b, const char *owner, int max_consecutive)
+bool
+db_record_batch_send(struct db *db, struct db_record_batch *b, const char *owner, int max_consecutive)
 {
 	struct buf *arrays[DB_BATCH_NARRAYS] = DB_BATCH_ARRAYS(b);
 	const char *params[2 + DB_BATCH_NARRAYS];
 	char maxt[24];
-	PGresult *res;
-	enum db_result r;
+	bool sent;
 
 	snprintf(maxt, sizeof maxt, "%d", max_consecutive);
 	params[0] = owner;
@@ -185,13 +184,18 @@ db_record_batch_flush(struct db *db, struct db_record_batch *b, const char *owne
 		pgarray_end(arrays[i]);
 		params[2 + i] = arrays[i]->data;
 	}
-	r = db_query(db, DB_STMT_DELIVERY_RECORD_BATCH, params, &res);
-	if (r == DB_OK)
-		PQclear(res);
+	sent = db_send(db, DB_STMT_DELIVERY_RECORD_BATCH, params);
+	/* libpq has copied the parameters into its buffer: the arrays may start again. */
 	for (int i = 0; i < DB_BATCH_NARRAYS; i++)
 		pgarray_begin(arrays[i]);
 	b->n = 0;
-	return r;
+	return sent;
+}
+
+bool
+db_record_batch_receive(struct db *db, enum db_result *r)
+{
+	return db_receive(db, r);
 }
 
 enum db_result

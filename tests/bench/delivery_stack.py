@@ -28,8 +28,9 @@ PG_OPTIONS = " ".join("-c %s" % s for s in (
     "shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"))
 
 # What the receiver logs of each request: when it arrived (epoch seconds, ms resolution), the
-# path (one per webhook), the delivery's webhook-id (its cycle's EventId) and the status.
-RECEIVER_LOG_FORMAT = "$msec $uri $http_webhook_id $status"
+# path (one per webhook), the delivery's webhook-id (its cycle's EventId), the status, and the
+# bytes of the request and of the answer.
+RECEIVER_LOG_FORMAT = "$msec $uri $http_webhook_id $status $request_length $bytes_sent"
 
 
 class SlowReceiver:
@@ -100,11 +101,6 @@ class Deliverd:
         """(VmRSS, VmHWM) in KiB."""
         text = Path("/proc/%d/status" % self.pid).read_text()
         return tuple(int(re.search(r"^%s:\s+(\d+) kB" % k, text, re.M).group(1)) for k in ("VmRSS", "VmHWM"))
-
-    def io_bytes(self):
-        """Bytes through read(2)/write(2)-like calls so far (sockets included): rchar + wchar."""
-        fields = dict(line.split(": ") for line in Path("/proc/%d/io" % self.pid).read_text().splitlines())
-        return int(fields["rchar"]) + int(fields["wchar"])
 
     def stop(self):
         if self.proc.poll() is None:
@@ -200,7 +196,8 @@ class Bench:
 
 
 class ReceiverLog:
-    """The receipts logged since a mark: (time, path, webhook-id, status) per request."""
+    """The receipts logged since a mark: (time, path, webhook-id, status) per request; bytes
+    holds (request, answer) bytes of each."""
 
     def __init__(self, path):
         self.path = Path(path)
@@ -211,10 +208,12 @@ class ReceiverLog:
             f.seek(self.offset)
             data = f.read()
         out = []
+        self.bytes = []
         for line in data.decode().splitlines():
-            msec, uri, hook_id, status = line.split(" ")
+            msec, uri, hook_id, status, request, answer = line.split(" ")
             if uri.startswith(prefix):
                 out.append((float(msec), uri, hook_id, int(status)))
+                self.bytes.append((int(request), int(answer)))
         return out
 
     def wait(self, prefix, n, timeout=30):
