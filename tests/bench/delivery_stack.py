@@ -112,6 +112,12 @@ class Deliverd:
                 self.proc.wait()
 
 
+def cpu_seconds(pid):
+    """User and system CPU time a process has used so far."""
+    fields = Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Bench:
     """The stack with its receivers; `sql` runs as the superuser on a connection of its own."""
 
@@ -157,6 +163,10 @@ class Bench:
             if time.monotonic() > deadline:
                 raise RuntimeError("the stack's webhook-deliverd did not stop")
             time.sleep(0.05)
+
+    def deliverd_sessions(self):
+        """The server processes of the delivery daemons' database sessions."""
+        return [r[0] for r in self.sql("SELECT pid FROM pg_stat_activity WHERE application_name = 'webhook-deliverd'")]
 
     def deliverd(self, name, **settings):
         return Deliverd(self, name, **settings)
