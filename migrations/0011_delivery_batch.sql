@@ -45,19 +45,20 @@ BEGIN
         SELECT o.*, count(*) FILTER (WHERE NOT o.failed) OVER (PARTITION BY o.webhook_id ORDER BY o.ord) AS run FROM o),
     run_lengths AS (
         SELECT webhook_id, run, count(*) FILTER (WHERE failed) AS failures FROM runs GROUP BY webhook_id, run),
-    hooks AS (
+    lengths AS (
+        SELECT webhook_id, coalesce(sum(failures) FILTER (WHERE run = 0), 0) AS first,
+               (array_agg(failures ORDER BY run DESC))[1] AS final,
+               coalesce(max(failures) FILTER (WHERE run > 0), 0) AS longest
+        FROM run_lengths GROUP BY webhook_id),
+    counted AS (
         SELECT r.webhook_id, count(*) AS calls, count(*) FILTER (WHERE r.failed) AS errors, bool_or(r.gone) AS gone,
                max(r.run) AS last_run,
-               (array_agg(left(r.response, 4000) ORDER BY r.ord DESC) FILTER (WHERE r.failed))[1] AS last_error
-        FROM runs r GROUP BY r.webhook_id),
-    counted AS (
-        SELECT h.*, coalesce(u.consecutive_errors, 0) AS before,
-               coalesce((SELECT l.failures FROM run_lengths l WHERE l.webhook_id = h.webhook_id AND l.run = 0), 0) AS first,
-               coalesce((SELECT l.failures FROM run_lengths l WHERE l.webhook_id = h.webhook_id AND l.run = h.last_run), 0)
-                   AS final,
-               coalesce((SELECT max(l.failures) FROM run_lengths l WHERE l.webhook_id = h.webhook_id AND l.run > 0), 0)
-                   AS longest
-        FROM hooks h LEFT JOIN webhook_usage u ON u.webhook_id = h.webhook_id),
+               (array_agg(left(r.response, 4000) ORDER BY r.ord DESC) FILTER (WHERE r.failed))[1] AS last_error,
+               min(coalesce(u.consecutive_errors, 0)) AS before, min(l.first) AS first, min(l.final) AS final,
+               min(l.longest) AS longest
+        FROM runs r JOIN lengths l ON l.webhook_id = r.webhook_id
+        LEFT JOIN webhook_usage u ON u.webhook_id = r.webhook_id
+        GROUP BY r.webhook_id),
     usage AS (
         INSERT INTO webhook_usage AS u (webhook_id, total_calls, total_errors, consecutive_errors, last_error,
                                         last_error_at)
