@@ -525,8 +525,8 @@ db_send(struct db *db, enum db_statement stmt, const char *const *params)
 {
 	if (db->sent >= 0 || !db_ensure_connected(db))
 		return false;
-	/* A blocking connection: the whole statement is written before this returns (it is small),
-	 * and only the answer is waited for elsewhere. */
+	/* A blocking connection: the whole statement (a batch may be a few hundred KiB) is written
+	 * before this returns; only the answer is awaited elsewhere. */
 	if (PQsendQueryPrepared(db->conn, db_statements[stmt].name, db_statements[stmt].nparams, params, NULL, NULL,
 	    0) == 0) {
 		log_msg(PQstatus(db->conn) == CONNECTION_BAD ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR,
