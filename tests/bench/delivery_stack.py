@@ -127,6 +127,7 @@ class Bench:
         self.receiver_log = self.dir / "log" / "receiver.log"
         self.slow = SlowReceiver(10.0)
         self.webhookd_b = None
+        self.daemons = []
         (self.dir / "log").mkdir(mode=0o711, exist_ok=True)
         include = self.dir / "receivers.conf"
         # The receiver is nginx as a subscriber would run it; its log is buffered like the site's.
@@ -169,7 +170,8 @@ class Bench:
         return [r[0] for r in self.sql("SELECT pid FROM pg_stat_activity WHERE application_name = 'webhook-deliverd'")]
 
     def deliverd(self, name, **settings):
-        return Deliverd(self, name, **settings)
+        self.daemons.append(Deliverd(self, name, **settings))
+        return self.daemons[-1]
 
     def start_webhookd_b(self):
         """A second webhookd on a socket of its own, listed next to the first in nginx's upstream
@@ -198,6 +200,8 @@ class Bench:
         time.sleep(1)  # the old workers finish; new connections go to the new ones
 
     def close(self):
+        for d in self.daemons:
+            d.stop()
         if self.webhookd_b is not None and self.webhookd_b.poll() is None:
             self.webhookd_b.terminate()
             self.webhookd_b.wait(30)
