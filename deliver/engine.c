@@ -59,8 +59,8 @@ struct engine {
 	struct outbound_policy policy;
 	struct db *db;
 	struct db *recorder;                  /* records batches of attempts while the loop goes on */
-	bool recording;                       /* a batch awaits the recorder's answer */
-	int recording_n;                      /* attempts in it */
+	bool recording;                       /* sent awaits the recorder's answer */
+	int resends;                          /* of sent, after transient failures */
 	CURLM *multi;
 	int sigfd;
 	char owner[96];                       /* leased_by: host/pid/random */
@@ -71,7 +71,8 @@ struct engine {
 	bool db_ok;                           /* logged once per change, not per query */
 	struct stats stats;
 	int64_t next_stats_us;
-	struct db_record_batch batch;         /* attempts finished in this turn of the loop, to record */
+	struct db_record_batch batches[2];    /* attempts finished since the last batch was sent, and that one */
+	struct db_record_batch *batch, *sent;
 	struct prune prune;                   /* the delivery log's retention */
 	struct probe_round probes;
 };
@@ -120,7 +121,10 @@ engine_new(const struct settings *s, int sigfd, const char *config_path)
 	e->recorder = db_new(s->database, s->statement_timeout_ms, "webhook-deliverd");
 	e->multi = curl_multi_init();
 	stats_init(&e->stats);
-	db_record_batch_init(&e->batch);
+	db_record_batch_init(&e->batches[0]);
+	db_record_batch_init(&e->batches[1]);
+	e->batch = &e->batches[0];
+	e->sent = &e->batches[1];
 	prune_init(&e->prune);
 	if (e->multi == NULL || !db_listen(e->db, ENGINE_CHANNEL)) {
 		engine_free(e);
@@ -138,7 +142,8 @@ engine_free(struct engine *e)
 		curl_multi_cleanup(e->multi);
 	db_free(e->db);
 	db_free(e->recorder);
-	db_record_batch_free(&e->batch);
+	db_record_batch_free(&e->batches[0]);
+	db_record_batch_free(&e->batches[1]);
 	free(e->flights);
 	settings_free(&e->s);
 	free(e);
@@ -297,7 +302,7 @@ engine_finish(struct engine *e, long slot)
 	buf_init(&excerpt);
 	excerpt_of_result(&f->res, f->d.hook->secret, f->d.hook->previous_secret, EXCERPT_MAX, &excerpt);
 	o.response = excerpt.data;
-	db_record_batch_add(&e->batch, f->d.hook->id, f->d.delivery_id, &o);
+	db_record_batch_add(e->batch, f->d.hook->id, f->d.delivery_id, &o);
 	log_debug("delivery %lld to webhook %d, %s attempt %d.%d: %ld%s%s (%ld ms)", (long long)f->d.delivery_id,
 	    (int)f->d.hook->id, f->d.event, f->d.cycle, f->d.attempt, f->res.status, f->res.status == 0 ? " " : "",
 	    f->res.status == 0 ? f->res.error : "", latency_ms);
@@ -306,7 +311,26 @@ engine_finish(struct engine *e, long slot)
 	engine_release_slot(e, slot);
 }
 
-/* Takes the recorder's answer to the batch on its way, if it has come. */
+/* Batches sent again after a failure the database rolled back (a statement timeout, a deadlock):
+ * the attempts happened, and recording them beats sending them again when their leases run out. */
+#define ENGINE_RECORD_RESENDS 3
+
+static void
+engine_record_send(struct engine *e)
+{
+	e->recording = db_record_batch_send(e->recorder, e->sent, e->owner,
+	    e->s.delivery_schedule.max_consecutive_errors);
+	if (!e->recording) {
+		engine_db_state(e, DB_UNAVAILABLE);
+		log_warning("%d finished attempts could not be recorded; their leases run out and they are sent again",
+		    e->sent->n);
+		db_record_batch_clear(e->sent);
+	}
+}
+
+/* Takes the recorder's answer to the batch on its way, if it has come. A failure with the session
+ * still up was rolled back, so the same batch goes again; after a lost session nobody knows
+ * whether it committed, and the leases decide. */
 static void
 engine_record_done(struct engine *e)
 {
@@ -316,9 +340,16 @@ engine_record_done(struct engine *e)
 		return;
 	e->recording = false;
 	engine_db_state(e, r);
+	if (r == DB_UNAVAILABLE && db_socket(e->recorder) >= 0 && e->resends < ENGINE_RECORD_RESENDS) {
+		e->resends++;
+		log_info("%d finished attempts are recorded again after a transient failure", e->sent->n);
+		engine_record_send(e);
+		return;
+	}
 	if (r != DB_OK)
 		log_warning("%d finished attempts could not be recorded; their leases run out and they are sent again",
-		    e->recording_n);
+		    e->sent->n);
+	db_record_batch_clear(e->sent);
 }
 
 /*
@@ -331,24 +362,22 @@ engine_record_done(struct engine *e)
 static void
 engine_record(struct engine *e)
 {
+	struct db_record_batch *next = e->batch;
+
 	engine_record_done(e);
-	if (e->recording || e->batch.n == 0)
+	if (e->recording || e->batch->n == 0)
 		return;
-	e->recording_n = e->batch.n;
-	e->recording = db_record_batch_send(e->recorder, &e->batch, e->owner,
-	    e->s.delivery_schedule.max_consecutive_errors);
-	if (!e->recording) {
-		engine_db_state(e, DB_UNAVAILABLE);
-		log_warning("%d finished attempts could not be recorded; their leases run out and they are sent again",
-		    e->recording_n);
-	}
+	e->batch = e->sent;
+	e->sent = next;
+	e->resends = 0;
+	engine_record_send(e);
 }
 
 /* Waits until every finished attempt is recorded (or could not be): at a stop, at a reload. */
 static void
 engine_record_all(struct engine *e)
 {
-	while (e->recording || e->batch.n > 0) {
+	while (e->recording || e->batch->n > 0) {
 		struct pollfd p = { db_socket(e->recorder), POLLIN, 0 };
 
 		if (e->recording && p.fd >= 0 && poll(&p, 1, 1000) < 0 && errno != EINTR)

@@ -162,6 +162,7 @@ struct db_delivery_outcome {
  * commit for all of them. Held as array literals that grow with each attempt. */
 struct db_record_batch {
 	int n;
+	bool closed;              /* the array literals are complete (sent) */
 	struct buf webhooks, deliveries, statuses, errors, latencies, responses, failed, gone, actions, delays;
 };
 void db_record_batch_init(struct db_record_batch *b);
@@ -171,11 +172,14 @@ void db_record_batch_free(struct db_record_batch *b);
 void db_record_batch_add(struct db_record_batch *b, int32_t webhook_id, int64_t delivery_id,
     const struct db_delivery_outcome *o);
 /* Sends the batch for owner to record (what comes next only where owner still holds the lease)
- * without waiting for the answer, and empties it, sent or not; false when it could not be sent
- * (the database is away, or the previous batch awaits its answer on this connection). An attempt
- * that is never recorded is sent again when its lease runs out. */
+ * without waiting for the answer; false when it could not be sent (the database is away, or the
+ * previous batch awaits its answer on this connection). The batch stays as it is, to be sent
+ * again, until db_record_batch_clear. An attempt that is never recorded is sent again when its
+ * lease runs out. */
 bool db_record_batch_send(struct db *db, struct db_record_batch *b, const char *owner, int max_consecutive)
 	__attribute__((warn_unused_result));
+/* Empties the batch for the next attempts. */
+void db_record_batch_clear(struct db_record_batch *b);
 /* Once db_socket(db) is readable: true when the answer to the batch sent is complete, with *r
  * what it says; false while it is on its way. */
 bool db_record_batch_receive(struct db *db, enum db_result *r) __attribute__((warn_unused_result));

@@ -132,11 +132,20 @@ db_record_batch_init(struct db_record_batch *b)
 {
 	struct buf *arrays[DB_BATCH_NARRAYS] = DB_BATCH_ARRAYS(b);
 
-	b->n = 0;
-	for (int i = 0; i < DB_BATCH_NARRAYS; i++) {
+	for (int i = 0; i < DB_BATCH_NARRAYS; i++)
 		buf_init(arrays[i]);
+	db_record_batch_clear(b);
+}
+
+void
+db_record_batch_clear(struct db_record_batch *b)
+{
+	struct buf *arrays[DB_BATCH_NARRAYS] = DB_BATCH_ARRAYS(b);
+
+	for (int i = 0; i < DB_BATCH_NARRAYS; i++)
 		pgarray_begin(arrays[i]);
-	}
+	b->n = 0;
+	b->closed = false;
 }
 
 void
@@ -175,21 +184,17 @@ db_record_batch_send(struct db *db, struct db_record_batch *b, const char *owner
 	struct buf *arrays[DB_BATCH_NARRAYS] = DB_BATCH_ARRAYS(b);
 	const char *params[2 + DB_BATCH_NARRAYS];
 	char maxt[24];
-	bool sent;
 
 	snprintf(maxt, sizeof maxt, "%d", max_consecutive);
 	params[0] = owner;
 	params[1] = maxt;
 	for (int i = 0; i < DB_BATCH_NARRAYS; i++) {
-		pgarray_end(arrays[i]);
+		if (!b->closed)
+			pgarray_end(arrays[i]);
 		params[2 + i] = arrays[i]->data;
 	}
-	sent = db_send(db, DB_STMT_DELIVERY_RECORD_BATCH, params);
-	/* libpq has copied the parameters into its buffer: the arrays may start again. */
-	for (int i = 0; i < DB_BATCH_NARRAYS; i++)
-		pgarray_begin(arrays[i]);
-	b->n = 0;
-	return sent;
+	b->closed = true;
+	return db_send(db, DB_STMT_DELIVERY_RECORD_BATCH, params);
 }
 
 bool

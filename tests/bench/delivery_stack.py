@@ -24,7 +24,7 @@ from e2e_support import REPO, Stack, free_port, pid_alive  # noqa: E402
 # checkpoints come, which a queue with a high turnover writes a lot of WAL for.
 PG_OPTIONS = " ".join("-c %s" % s for s in (
     "shared_buffers=1GB", "effective_cache_size=4GB", "max_wal_size=8GB", "checkpoint_timeout=15min",
-    "wal_compression=lz4", "random_page_cost=1.1", "synchronous_commit=on", "fsync=on",
+    "wal_compression=lz4", "random_page_cost=1.1", "autovacuum_naptime=10s", "synchronous_commit=on", "fsync=on",
     "shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"))
 
 # What the receiver logs of each request: when it arrived (epoch seconds, ms resolution), the
@@ -231,13 +231,13 @@ class ReceiverLog:
         return out
 
     def wait(self, prefix, n, timeout=30):
-        """The receipts under prefix once there are n (nginx writes its buffer every second)."""
+        """The receipts under prefix once there are n, and a flush of nginx's buffer (every
+        second) later, so that late duplicates are counted too."""
         deadline = time.monotonic() + timeout
-        while True:
-            got = self.read(prefix)
-            if len(got) >= n or time.monotonic() > deadline:
-                return got
+        while len(self.read(prefix)) < n and time.monotonic() < deadline:
             time.sleep(0.2)
+        time.sleep(1.5)
+        return self.read(prefix)
 
 
 def wrk(url, seconds, connections, request_file):

@@ -19,6 +19,7 @@ import subprocess
 import threading
 import time
 
+import psycopg2
 import pytest
 
 from e2e_support import basic, fcgi_exchange, fcgi_request, pid_alive, private_stack
@@ -344,6 +345,37 @@ def test_two_webhookd_and_two_delivery_daemons_deliver_every_event_once(faults, 
         [metrics(p).get("webhookd_delivery_attempts_total", 0) if p.exists() else 0 for p in prom]),
         timeout=20, what="the metrics files to count 720 attempts")
     assert min(counts) > 0, counts
+
+
+# -- recording ------------------------------------------------------------------------------------
+
+def test_a_record_that_times_out_is_recorded_again_not_sent_again(faults, rx):
+    """The batch that records an attempt waits for its webhook's row; held longer than the
+    statement timeout (2 s), the database cancels and rolls the batch back, and the daemon sends the
+    same batch again rather than leave the attempt to be posted again when its lease runs out."""
+    stack = faults
+    event = unique("order.") + ".slowrecord"
+    path = unique("/slowrecord-")
+    hook_id = save_hook(stack, rx.url(path), [event])["WebhookId"]
+    log = stack.daemons.main.log
+    offset = log.stat().st_size
+    locker = psycopg2.connect(stack.dsn())
+    try:
+        with locker.cursor() as cur:
+            # What the recorder takes (a signal's foreign key check takes less, and goes through).
+            cur.execute("SELECT FROM webhook WHERE webhook_id = %s FOR NO KEY UPDATE", (hook_id,))
+        signal_event(stack, event, 1)
+        wait_deliveries(rx, path, 1)
+        until(lambda: "recorded again after a transient failure" in log.read_text(errors="replace")[offset:],
+              timeout=10, what="the batch to be sent again")
+    finally:
+        locker.rollback()
+        locker.close()
+    until(lambda: attempts(stack, hook_id), what="the attempt to be recorded")
+    time.sleep(LEASE + 1)  # a bare sleep: nothing goes out again when the lease would have run out
+    assert len(deliveries(rx, path)) == 1
+    assert attempts(stack, hook_id) == [(1, 1, 1, 200, None)]
+    assert usage(stack, hook_id) == (1, 0, 0)
 
 
 # -- SIGTERM --------------------------------------------------------------------------------------
