@@ -339,13 +339,14 @@ engine_record_done(struct engine *e)
 	if (!e->recording || !db_record_batch_receive(e->recorder, &r))
 		return;
 	e->recording = false;
-	engine_db_state(e, r);
+	/* Not "the database is away": it answered. */
 	if (r == DB_UNAVAILABLE && db_socket(e->recorder) >= 0 && e->resends < ENGINE_RECORD_RESENDS) {
 		e->resends++;
 		log_info("%d finished attempts are recorded again after a transient failure", e->sent->n);
 		engine_record_send(e);
 		return;
 	}
+	engine_db_state(e, r);
 	if (r != DB_OK)
 		log_warning("%d finished attempts could not be recorded; their leases run out and they are sent again",
 		    e->sent->n);
