@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -57,6 +58,9 @@ struct engine {
 	const char *config_path;
 	struct outbound_policy policy;
 	struct db *db;
+	struct db *recorder;                  /* records batches of attempts while the loop goes on */
+	bool recording;                       /* sent awaits the recorder's answer */
+	int resends;                          /* of sent, after transient failures */
 	CURLM *multi;
 	int sigfd;
 	char owner[96];                       /* leased_by: host/pid/random */
@@ -67,6 +71,8 @@ struct engine {
 	bool db_ok;                           /* logged once per change, not per query */
 	struct stats stats;
 	int64_t next_stats_us;
+	struct db_record_batch batches[2];    /* attempts finished since the last batch was sent, and that one */
+	struct db_record_batch *batch, *sent;
 	struct prune prune;                   /* the delivery log's retention */
 	struct probe_round probes;
 };
@@ -112,8 +118,13 @@ engine_new(const struct settings *s, int sigfd, const char *config_path)
 	    rnd[3]);
 	e->flights = xcalloc((size_t)s->delivery_concurrency, sizeof *e->flights);
 	e->db = db_new(s->database, s->statement_timeout_ms, "webhook-deliverd");
+	e->recorder = db_new(s->database, s->statement_timeout_ms, "webhook-deliverd");
 	e->multi = curl_multi_init();
 	stats_init(&e->stats);
+	db_record_batch_init(&e->batches[0]);
+	db_record_batch_init(&e->batches[1]);
+	e->batch = &e->batches[0];
+	e->sent = &e->batches[1];
 	prune_init(&e->prune);
 	if (e->multi == NULL || !db_listen(e->db, ENGINE_CHANNEL)) {
 		engine_free(e);
@@ -130,6 +141,9 @@ engine_free(struct engine *e)
 	if (e->multi != NULL)
 		curl_multi_cleanup(e->multi);
 	db_free(e->db);
+	db_free(e->recorder);
+	db_record_batch_free(&e->batches[0]);
+	db_record_batch_free(&e->batches[1]);
 	free(e->flights);
 	settings_free(&e->s);
 	free(e);
@@ -261,7 +275,8 @@ engine_release_slot(struct engine *e, long slot)
 	e->nflights--;
 }
 
-/* Judges and records a finished attempt (answered or not), then frees its slot. */
+/* Judges a finished attempt (answered or not), adds it to the turn's batch of attempts to record,
+ * and frees its slot. */
 static void
 engine_finish(struct engine *e, long slot)
 {
@@ -272,7 +287,6 @@ engine_finish(struct engine *e, long slot)
 	struct delivery_verdict v;
 	struct db_delivery_outcome o;
 	struct buf excerpt;
-	enum db_result r;
 
 	if (f->probe) {
 		engine_db_state(e, probe_record(e->db, f->d.hook->id, f->res.status, f->res.error));
@@ -284,21 +298,93 @@ engine_finish(struct engine *e, long slot)
 	    now_us / 1000000);
 	o = (struct db_delivery_outcome){ .status = f->res.status, .error = f->res.status == 0 ? f->res.error : NULL,
 		.latency_ms = latency_ms, .failed = v.failed, .gone = v.gone, .action = (int)v.action,
-		.delay_ms = v.delay_ms, .max_consecutive = e->s.delivery_schedule.max_consecutive_errors };
+		.delay_ms = v.delay_ms };
 	buf_init(&excerpt);
 	excerpt_of_result(&f->res, f->d.hook->secret, f->d.hook->previous_secret, EXCERPT_MAX, &excerpt);
 	o.response = excerpt.data;
-	r = db_delivery_record(e->db, f->d.hook->id, f->d.delivery_id, e->owner, &o);
-	engine_db_state(e, r);
-	if (r != DB_OK)
-		log_warning("delivery %lld: the attempt's outcome could not be recorded; the lease runs out and "
-		    "it is sent again", (long long)f->d.delivery_id);
+	db_record_batch_add(e->batch, f->d.hook->id, f->d.delivery_id, &o);
 	log_debug("delivery %lld to webhook %d, %s attempt %d.%d: %ld%s%s (%ld ms)", (long long)f->d.delivery_id,
 	    (int)f->d.hook->id, f->d.event, f->d.cycle, f->d.attempt, f->res.status, f->res.status == 0 ? " " : "",
 	    f->res.status == 0 ? f->res.error : "", latency_ms);
 	stats_outcome(&e->stats, f->res.status, v.failed, latency_ms);
 	buf_free(&excerpt);
 	engine_release_slot(e, slot);
+}
+
+/* Batches sent again after a failure the database rolled back (a statement timeout, a deadlock):
+ * the attempts happened, and recording them beats sending them again when their leases run out. */
+#define ENGINE_RECORD_RESENDS 3
+
+static void
+engine_record_send(struct engine *e)
+{
+	e->recording = db_record_batch_send(e->recorder, e->sent, e->owner,
+	    e->s.delivery_schedule.max_consecutive_errors);
+	if (!e->recording) {
+		engine_db_state(e, DB_UNAVAILABLE);
+		log_warning("%d finished attempts could not be recorded; their leases run out and they are sent again",
+		    e->sent->n);
+		db_record_batch_clear(e->sent);
+	}
+}
+
+/* Takes the recorder's answer to the batch on its way, if it has come. A failure with the session
+ * still up was rolled back, so the same batch goes again; after a lost session nobody knows
+ * whether it committed, and the leases decide. */
+static void
+engine_record_done(struct engine *e)
+{
+	enum db_result r;
+
+	if (!e->recording || !db_record_batch_receive(e->recorder, &r))
+		return;
+	e->recording = false;
+	/* Not "the database is away": it answered. */
+	if (r == DB_UNAVAILABLE && db_socket(e->recorder) >= 0 && e->resends < ENGINE_RECORD_RESENDS) {
+		e->resends++;
+		log_info("%d finished attempts are recorded again after a transient failure", e->sent->n);
+		engine_record_send(e);
+		return;
+	}
+	engine_db_state(e, r);
+	if (r != DB_OK)
+		log_warning("%d finished attempts could not be recorded; their leases run out and they are sent again",
+		    e->sent->n);
+	db_record_batch_clear(e->sent);
+}
+
+/*
+ * Sends the attempts finished since the last batch to be recorded in one transaction, on a
+ * connection of their own, without waiting: what makes an attempt durable is its commit, and one
+ * commit per attempt, waited for by the loop, held the daemon at the rate of the database's WAL
+ * flushes (migrations/0011). While a batch is on its way, newly finished attempts wait for the
+ * next one, so batches grow with the load.
+ */
+static void
+engine_record(struct engine *e)
+{
+	struct db_record_batch *next = e->batch;
+
+	engine_record_done(e);
+	if (e->recording || e->batch->n == 0)
+		return;
+	e->batch = e->sent;
+	e->sent = next;
+	e->resends = 0;
+	engine_record_send(e);
+}
+
+/* Waits until every finished attempt is recorded (or could not be): at a stop, at a reload. */
+static void
+engine_record_all(struct engine *e)
+{
+	while (e->recording || e->batch->n > 0) {
+		struct pollfd p = { db_socket(e->recorder), POLLIN, 0 };
+
+		if (e->recording && p.fd >= 0 && poll(&p, 1, 1000) < 0 && errno != EINTR)
+			log_warning("poll: %s", strerror(errno));
+		engine_record(e);
+	}
 }
 
 /* Deliveries in flight to webhook id. */
@@ -492,6 +578,9 @@ engine_reload(struct engine *e)
 		log_warning("reload: delivery_concurrency takes effect on restart");
 	next.delivery_concurrency = e->s.delivery_concurrency;
 	if (strcmp(next.database, e->s.database) != 0) {
+		engine_record_all(e);
+		db_free(e->recorder);
+		e->recorder = db_new(next.database, next.statement_timeout_ms, "webhook-deliverd");
 		db_free(e->db);
 		e->db = db_new(next.database, next.statement_timeout_ms, "webhook-deliverd");
 		if (!db_listen(e->db, ENGINE_CHANNEL))
@@ -568,9 +657,10 @@ engine_run(struct engine *e)
 	log_info("webhook-deliverd %s ready: up to %ld deliveries at once, %ld per webhook, as %s", PACKAGE_VERSION,
 	    e->s.delivery_concurrency, e->s.delivery_per_webhook, e->owner);
 	while (!e->stopping || e->nflights > 0) {
-		struct curl_waitfd extra[2] = { { e->sigfd, CURL_WAIT_POLLIN, 0 }, { db_socket(e->db), CURL_WAIT_POLLIN, 0 } };
+		struct curl_waitfd extra[3] = { { e->sigfd, CURL_WAIT_POLLIN, 0 } };
+		unsigned nextra = 1;
 		int64_t now, prune_us = INT64_MAX;
-		int running, timeout;
+		int running, timeout, dbfd, recfd;
 
 		if (more && !e->stopping) {
 			more = engine_claim(e);
@@ -584,6 +674,7 @@ engine_run(struct engine *e)
 			log_error("libcurl: curl_multi_perform failed");
 		if (engine_reap(e) > 0)
 			more = true;  /* a freed slot, and perhaps a retry due at once */
+		engine_record(e);  /* the attempts just reaped, and any that could not start */
 		engine_write_stats(e);
 		if (!e->stopping)
 			prune_us = prune_run(&e->prune, e->db, &e->s);
@@ -596,18 +687,26 @@ engine_run(struct engine *e)
 		    probe_round_wait_ms(&e->probes, wake_us > now ? (int)((wake_us - now + 999) / 1000) : 0, now);
 		if (prune_us - now < (int64_t)timeout * 1000)
 			timeout = prune_us > now ? (int)((prune_us - now + 999) / 1000) : 0;
-		if (curl_multi_poll(e->multi, extra, extra[1].fd >= 0 ? 2 : 1, timeout, NULL) != CURLM_OK)
+		/* Signals, NOTIFY, and the recorder's answer while a batch is on its way. */
+		dbfd = db_socket(e->db);
+		recfd = e->recording ? db_socket(e->recorder) : -1;
+		if (dbfd >= 0)
+			extra[nextra++] = (struct curl_waitfd){ dbfd, CURL_WAIT_POLLIN, 0 };
+		if (recfd >= 0)
+			extra[nextra++] = (struct curl_waitfd){ recfd, CURL_WAIT_POLLIN, 0 };
+		if (curl_multi_poll(e->multi, extra, nextra, timeout, NULL) != CURLM_OK)
 			log_error("libcurl: curl_multi_poll failed");
 		if (extra[0].revents != 0)
 			engine_signals(e);
 		/* NOTIFY of new events (or of a webhook started again). */
-		if (extra[1].fd >= 0 && extra[1].revents != 0 && db_notifications(e->db) != 0)
+		if (dbfd >= 0 && extra[1].revents != 0 && db_notifications(e->db) != 0)
 			more = true;
 		if (clock_monotonic_us() >= wake_us)
 			more = true;
 		if (e->stopping && clock_monotonic_us() >= e->stop_deadline_us)
 			engine_hand_back(e);
 	}
+	engine_record_all(e);
 	log_info("stopped");
 	return 0;
 }

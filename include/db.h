@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 
 enum db_result {
 	DB_OK,
@@ -151,7 +153,7 @@ enum db_result db_delivery_claim(struct db *db, int limit, long lease_s, const c
 void db_delivery_free_all(struct db_delivery *d, int n);
 /* Frees what one delivery holds (not the delivery itself). */
 void db_delivery_clear(struct db_delivery *d);
-/* webhook_delivery_record (migrations/0006): the attempt, the counters, what comes next. */
+/* What became of one attempt, as the rules (src/delivery.c) judged it. */
 struct db_delivery_outcome {
 	long status;              /* 0: no answer */
 	const char *error;        /* why not, or NULL */
@@ -161,10 +163,33 @@ struct db_delivery_outcome {
 	bool gone;
 	int action;               /* enum delivery_action */
 	long delay_ms;
-	int max_consecutive;
 };
-enum db_result db_delivery_record(struct db *db, int32_t webhook_id, int64_t delivery_id, const char *owner,
+/* Finished attempts waiting to be recorded together by webhook_delivery_record_batch
+ * (migrations/0011): the attempts, the counters and what comes next, in one round trip and one
+ * commit for all of them. Held as array literals that grow with each attempt. */
+struct db_record_batch {
+	int n;
+	bool closed;              /* the array literals are complete (sent) */
+	struct buf webhooks, deliveries, statuses, errors, latencies, responses, failed, gone, actions, delays;
+};
+void db_record_batch_init(struct db_record_batch *b);
+void db_record_batch_free(struct db_record_batch *b);
+/* Adds an attempt (its strings are copied); attempts are recorded in the order they are added,
+ * which should be the order they finished. */
+void db_record_batch_add(struct db_record_batch *b, int32_t webhook_id, int64_t delivery_id,
     const struct db_delivery_outcome *o);
+/* Sends the batch for owner to record (what comes next only where owner still holds the lease)
+ * without waiting for the answer; false when it could not be sent (the database is away, or the
+ * previous batch awaits its answer on this connection). The batch stays as it is, to be sent
+ * again, until db_record_batch_clear. An attempt that is never recorded is sent again when its
+ * lease runs out. */
+bool db_record_batch_send(struct db *db, struct db_record_batch *b, const char *owner, int max_consecutive)
+	__attribute__((warn_unused_result));
+/* Empties the batch for the next attempts. */
+void db_record_batch_clear(struct db_record_batch *b);
+/* Once db_socket(db) is readable: true when the answer to the batch sent is complete, with *r
+ * what it says; false while it is on its way. */
+bool db_record_batch_receive(struct db *db, enum db_result *r) __attribute__((warn_unused_result));
 /* Hands leases back (ids: "{1,2}"), so another daemon may take them at once. */
 enum db_result db_delivery_release(struct db *db, const char *owner, const char *ids);
 /* Milliseconds until the next delivery is due (negative when overdue); false when none is. */

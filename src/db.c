@@ -23,6 +23,8 @@ struct db {
 	bool notify_after_commit;  /* see db_notify_after_commit */
 	PGconn *conn;
 	char *listen_channel;  /* LISTENed on every connection, reconnects included */
+	int sent;              /* the statement db_send sent, whose answer db_receive awaits; -1: none */
+	PGresult *answer;      /* its result, once read, until the end of the answer arrives */
 };
 
 /*
@@ -235,11 +237,13 @@ static const struct {
 	/* webhook_delivery_claim (migrations/0009): due deliveries, paced per webhook's controls. */
 	[DB_STMT_DELIVERY_CLAIM] = { "delivery_claim",
 	    "SELECT * FROM webhook_delivery_claim($1, $2, $3, $4, $5)", 5, true },
-	[DB_STMT_DELIVERY_RECORD] = { "delivery_record",
-	    "SELECT webhook_delivery_record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", 12, true },
+	/* webhook_delivery_record_batch (migrations/0011): the attempts one loop turn finished. */
+	[DB_STMT_DELIVERY_RECORD_BATCH] = { "delivery_record_batch",
+	    "SELECT webhook_delivery_record_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", 12, true },
+	/* RETURNING: db_query takes rows, and a bare UPDATE's answer would read as a failure. */
 	[DB_STMT_DELIVERY_RELEASE] = { "delivery_release",
 	    "UPDATE webhook_delivery SET leased_until = NULL, leased_by = NULL "
-	    "WHERE leased_by = $1 AND delivery_id = ANY ($2::bigint[])", 2, true },
+	    "WHERE leased_by = $1 AND delivery_id = ANY ($2::bigint[]) RETURNING delivery_id", 2, true },
 	/* Milliseconds until a daemon has something to claim; NULL when nothing waits. */
 	[DB_STMT_DELIVERY_NEXT_DUE] = { "delivery_next_due", "SELECT webhook_delivery_next_due()", 0, false },
 	[DB_STMT_DELIVERY_QUEUE] = { "delivery_queue",
@@ -307,6 +311,7 @@ db_new(const char *conninfo, long statement_timeout_ms, const char *application)
 
 	db->application = application;
 	db->conninfo = xstrdup(conninfo);
+	db->sent = -1;
 	/* A runaway query must come back as an error well before nginx's fastcgi_read_timeout. */
 	snprintf(db->options, sizeof db->options, "-c statement_timeout=%ld", statement_timeout_ms);
 	return db;
@@ -317,6 +322,7 @@ db_free(struct db *db)
 {
 	if (db == NULL)
 		return;
+	PQclear(db->answer);
 	if (db->conn != NULL)
 		PQfinish(db->conn);
 	free(db->conninfo);
@@ -522,6 +528,39 @@ db_exec_then_announce(struct db *db, enum db_statement stmt, const char *const *
 	return res;
 }
 
+/*
+ * What a statement's result means; logs a failure. *retry: the session broke, so a read may be
+ * tried again on a new one. The result is the caller's to clear.
+ */
+static enum db_result
+db_judge(struct db *db, enum db_statement stmt, const PGresult *res, bool *retry)
+{
+	const char *sqlstate;
+	bool transient;
+
+	*retry = false;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		return DB_OK;
+	/* 57014 is statement_timeout or a cancel, 57P0x the server shutting down, class 40 a
+	 * deadlock or serialization failure: worth a retry by the client, so 503. */
+	sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	transient = sqlstate != NULL && (strncmp(sqlstate, "57", 2) == 0 || strncmp(sqlstate, "40", 2) == 0);
+	/* The primary message only: a DETAIL may quote the failing row, secrets and all. A session
+	 * that broke (the server stopped, a backend was terminated) is no query error: the reconnect
+	 * reports the database's state, once, not one line per request. */
+	log_msg(PQstatus(db->conn) == CONNECTION_BAD ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR,
+	    "database: %s failed (SQLSTATE %s): %s", db_statements[stmt].name,
+	    sqlstate != NULL ? sqlstate : "none", db_result_error_text(db, res));
+	/* Class 23 is an integrity constraint: the row breaks a rule the input checks missed. */
+	if (sqlstate != NULL && strncmp(sqlstate, "23", 2) == 0)
+		return DB_CONSTRAINT;
+	if (PQstatus(db->conn) == CONNECTION_BAD) {
+		*retry = true;
+		return DB_UNAVAILABLE;
+	}
+	return transient ? DB_UNAVAILABLE : DB_FAILED;
+}
+
 /* Runs a prepared statement; a connection lost on the way is re-established and a read retried once. */
 enum db_result
 db_query(struct db *db, enum db_statement stmt, const char *const *params, PGresult **out)
@@ -529,39 +568,71 @@ db_query(struct db *db, enum db_statement stmt, const char *const *params, PGres
 	*out = NULL;
 	for (int attempt = 0; attempt < (db_statements[stmt].write ? 1 : 2); attempt++) {
 		PGresult *res;
-		const char *sqlstate;
-		bool transient;
+		enum db_result r;
+		bool retry;
 
 		if (!db_ensure_connected(db))
 			return DB_UNAVAILABLE;
 		res = db->notify_after_commit && db_statements[stmt].write ? db_exec_then_announce(db, stmt, params) :
 		    PQexecPrepared(db->conn, db_statements[stmt].name, db_statements[stmt].nparams, params, NULL, NULL, 0);
-		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		r = db_judge(db, stmt, res, &retry);
+		if (r == DB_OK) {
 			*out = res;
 			return DB_OK;
 		}
-		/* The SQLSTATE lives in res: read it before PQclear. 57014 is statement_timeout or a
-		 * cancel, 57P0x the server shutting down, class 40 a deadlock or serialization
-		 * failure: worth a retry by the client, so 503. */
-		sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		transient = sqlstate != NULL && (strncmp(sqlstate, "57", 2) == 0 || strncmp(sqlstate, "40", 2) == 0);
-		/* The primary message only: a DETAIL may quote the failing row, secrets and all. A
-		 * session that broke (the server stopped, a backend was terminated) is no query error:
-		 * the reconnect below reports the database's state, once, not one line per request. */
-		log_msg(PQstatus(db->conn) == CONNECTION_BAD ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR,
-		    "database: %s failed (SQLSTATE %s): %s", db_statements[stmt].name,
-		    sqlstate != NULL ? sqlstate : "none", db_result_error_text(db, res));
-		/* Class 23 is an integrity constraint: the row breaks a rule the input checks missed. */
-		if (sqlstate != NULL && strncmp(sqlstate, "23", 2) == 0) {
-			PQclear(res);
-			return DB_CONSTRAINT;
-		}
 		PQclear(res);
-		if (PQstatus(db->conn) == CONNECTION_BAD)
-			continue;
-		return transient ? DB_UNAVAILABLE : DB_FAILED;
+		if (!retry)
+			return r;
 	}
 	return DB_UNAVAILABLE;
+}
+
+bool
+db_send(struct db *db, enum db_statement stmt, const char *const *params)
+{
+	if (db->sent >= 0 || !db_ensure_connected(db))
+		return false;
+	/* A blocking connection: the whole statement (a batch may be a few hundred KiB) is written
+	 * before this returns; only the answer is awaited elsewhere. */
+	if (PQsendQueryPrepared(db->conn, db_statements[stmt].name, db_statements[stmt].nparams, params, NULL, NULL,
+	    0) == 0) {
+		log_msg(PQstatus(db->conn) == CONNECTION_BAD ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR,
+		    "database: %s could not be sent: %s", db_statements[stmt].name, db_error_text(db->conn));
+		return false;
+	}
+	db->sent = (int)stmt;
+	return true;
+}
+
+bool
+db_receive(struct db *db, enum db_result *r)
+{
+	bool retry;
+
+	if (db->sent < 0)
+		return false;
+	if (PQconsumeInput(db->conn) == 0) {
+		/* The session broke; the next statement reconnects. */
+		log_debug("database: %s: the session broke before its answer", db_statements[db->sent].name);
+		*r = DB_UNAVAILABLE;
+	} else {
+		for (;;) {
+			PGresult *res;
+
+			if (PQisBusy(db->conn))
+				return false;  /* more of the answer is on its way */
+			res = PQgetResult(db->conn);
+			if (res == NULL)
+				break;
+			PQclear(db->answer);
+			db->answer = res;
+		}
+		*r = db->answer != NULL ? db_judge(db, (enum db_statement)db->sent, db->answer, &retry) : DB_FAILED;
+	}
+	PQclear(db->answer);
+	db->answer = NULL;
+	db->sent = -1;
+	return true;
 }
 
 /* Runs a statement expected to return at most one row: DB_NOT_FOUND when it returns none. */

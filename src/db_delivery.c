@@ -6,6 +6,7 @@
 
 #include "db.h"
 #include "db_private.h"
+#include "pgarray.h"
 #include "webhook.h"
 #include "xalloc.h"
 
@@ -121,27 +122,85 @@ db_delivery_free_all(struct db_delivery *d, int n)
 	free(d);
 }
 
-enum db_result
-db_delivery_record(struct db *db, int32_t webhook_id, int64_t delivery_id, const char *owner,
+/* Every array of the batch, in the order of the statement's parameters after the first two. */
+#define DB_BATCH_ARRAYS(b) { &(b)->webhooks, &(b)->deliveries, &(b)->statuses, &(b)->errors, &(b)->latencies, \
+	&(b)->responses, &(b)->failed, &(b)->gone, &(b)->actions, &(b)->delays }
+#define DB_BATCH_NARRAYS 10
+
+void
+db_record_batch_init(struct db_record_batch *b)
+{
+	struct buf *arrays[DB_BATCH_NARRAYS] = DB_BATCH_ARRAYS(b);
+
+	for (int i = 0; i < DB_BATCH_NARRAYS; i++)
+		buf_init(arrays[i]);
+	db_record_batch_clear(b);
+}
+
+void
+db_record_batch_clear(struct db_record_batch *b)
+{
+	struct buf *arrays[DB_BATCH_NARRAYS] = DB_BATCH_ARRAYS(b);
+
+	for (int i = 0; i < DB_BATCH_NARRAYS; i++)
+		pgarray_begin(arrays[i]);
+	b->n = 0;
+	b->closed = false;
+}
+
+void
+db_record_batch_free(struct db_record_batch *b)
+{
+	struct buf *arrays[DB_BATCH_NARRAYS] = DB_BATCH_ARRAYS(b);
+
+	for (int i = 0; i < DB_BATCH_NARRAYS; i++)
+		buf_free(arrays[i]);
+	b->n = 0;
+}
+
+void
+db_record_batch_add(struct db_record_batch *b, int32_t webhook_id, int64_t delivery_id,
     const struct db_delivery_outcome *o)
 {
-	char hookt[24], idt[24], statust[24], latt[24], actiont[24], delayt[24], maxt[24];
-	const char *params[12] = { hookt, idt, owner, o->status != 0 ? statust : NULL, o->error, latt, o->response,
-		o->failed ? "true" : "false", o->gone ? "true" : "false", actiont, delayt, maxt };
-	PGresult *res;
-	enum db_result r;
+	pgarray_int(&b->webhooks, webhook_id);
+	pgarray_int(&b->deliveries, delivery_id);
+	if (o->status != 0)
+		pgarray_int(&b->statuses, o->status);
+	else
+		pgarray_text(&b->statuses, NULL);
+	pgarray_text(&b->errors, o->error);
+	pgarray_int(&b->latencies, o->latency_ms);
+	pgarray_text(&b->responses, o->response);
+	pgarray_bool(&b->failed, o->failed);
+	pgarray_bool(&b->gone, o->gone);
+	pgarray_int(&b->actions, o->action);
+	pgarray_int(&b->delays, o->delay_ms);
+	b->n++;
+}
 
-	snprintf(hookt, sizeof hookt, "%d", (int)webhook_id);
-	snprintf(idt, sizeof idt, "%lld", (long long)delivery_id);
-	snprintf(statust, sizeof statust, "%ld", o->status);
-	snprintf(latt, sizeof latt, "%ld", o->latency_ms);
-	snprintf(actiont, sizeof actiont, "%d", o->action);
-	snprintf(delayt, sizeof delayt, "%ld", o->delay_ms);
-	snprintf(maxt, sizeof maxt, "%d", o->max_consecutive);
-	r = db_query(db, DB_STMT_DELIVERY_RECORD, params, &res);
-	if (r == DB_OK)
-		PQclear(res);
-	return r;
+bool
+db_record_batch_send(struct db *db, struct db_record_batch *b, const char *owner, int max_consecutive)
+{
+	struct buf *arrays[DB_BATCH_NARRAYS] = DB_BATCH_ARRAYS(b);
+	const char *params[2 + DB_BATCH_NARRAYS];
+	char maxt[24];
+
+	snprintf(maxt, sizeof maxt, "%d", max_consecutive);
+	params[0] = owner;
+	params[1] = maxt;
+	for (int i = 0; i < DB_BATCH_NARRAYS; i++) {
+		if (!b->closed)
+			pgarray_end(arrays[i]);
+		params[2 + i] = arrays[i]->data;
+	}
+	b->closed = true;
+	return db_send(db, DB_STMT_DELIVERY_RECORD_BATCH, params);
+}
+
+bool
+db_record_batch_receive(struct db *db, enum db_result *r)
+{
+	return db_receive(db, r);
 }
 
 enum db_result

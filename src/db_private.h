@@ -26,7 +26,7 @@ enum db_statement {
 	DB_STMT_WEBHOOK_USAGE,
 	DB_STMT_WEBHOOK_SIGNAL,
 	DB_STMT_DELIVERY_CLAIM,
-	DB_STMT_DELIVERY_RECORD,
+	DB_STMT_DELIVERY_RECORD_BATCH,
 	DB_STMT_DELIVERY_RELEASE,
 	DB_STMT_DELIVERY_NEXT_DUE,
 	DB_STMT_DELIVERY_QUEUE,
@@ -54,6 +54,14 @@ enum db_result db_query(struct db *db, enum db_statement stmt, const char *const
 /* As db_query, DB_NOT_FOUND when the statement returns no row. */
 enum db_result db_query_row(struct db *db, enum db_statement stmt, const char *const *params, PGresult **res)
 	__attribute__((warn_unused_result));
+/*
+ * A statement whose answer is awaited without blocking, so the caller's loop goes on meanwhile:
+ * db_send sends it (false when the database is away, or a statement already awaits its answer);
+ * when db_socket is readable, db_receive reads what arrived and, once the whole answer is there,
+ * returns true with what db_query would have returned (rows are dropped). One at a time.
+ */
+bool db_send(struct db *db, enum db_statement stmt, const char *const *params) __attribute__((warn_unused_result));
+bool db_receive(struct db *db, enum db_result *r) __attribute__((warn_unused_result));
 
 /* A boolean column: 't' or 'f'. */
 bool db_bool(const PGresult *res, int row, int col);

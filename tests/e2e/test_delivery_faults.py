@@ -1,7 +1,8 @@
 """Delivery when daemons stop, die or run side by side: webhook-deliverd killed with deliveries in
 flight (nothing lost once the leases run out), stopped with SIGTERM (the attempt in flight is
 finished, or after shutdown_timeout_s handed back), two daemons on one queue (each event delivered
-once), no daemon at all (the events wait), the per-webhook in-flight cap, giving up after the last
+once), two webhookd behind one upstream with two delivery daemons (README, "Scaling out": every
+event delivered once, every daemon taking part), no daemon at all (the events wait), the per-webhook in-flight cap, giving up after the last
 cycle, and the metrics file.
 
 The module's stack runs with a 3 s delivery timeout and 4 s leases, so that a receiver may take
@@ -15,11 +16,14 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 
+import psycopg2
 import pytest
 
-from e2e_support import basic, pid_alive, private_stack
+from e2e_support import basic, fcgi_exchange, fcgi_request, pid_alive, private_stack
+from test_scale_out import Cluster
 from test_delivery import (  # noqa: F401 - arrival_times, rx_server and rx are fixtures
     arrival_times, attempts, deliverd_pid, deliveries, leaked_secrets, queued, rx, rx_server, save_hook,
     signal as signal_event, state, unique, until, usage, wait_deliveries)
@@ -268,6 +272,110 @@ def test_two_daemons_deliver_each_event_exactly_once(faults, rx):
         [metrics(p).get("webhookd_delivery_attempts_total", 0) if p.exists() else 0 for p in prom]),
         timeout=20, what="the metrics files to count 200 attempts")
     assert min(counts) > 0, counts
+
+
+@pytest.fixture
+def second_webhookd(faults):
+    """A second webhookd on a socket of its own, next to the first in nginx's upstream; afterwards
+    the upstream is the stack's one server again."""
+    cluster = Cluster(faults)
+    site = faults.dir / "nginx" / "site.conf"
+    saved = site.read_text()
+    try:
+        cluster.start_instance_b()
+        cluster.upstream_both()
+        yield cluster
+    finally:
+        site.write_text(saved)
+        subprocess.run(["nginx", "-p", str(faults.dir / "nginx"), "-c", str(faults.dir / "nginx" / "nginx.conf"),
+                        "-s", "reload"], check=True)
+        if cluster.b_proc is not None:
+            cluster.b_proc.terminate()
+            cluster.b_proc.wait(30)
+
+
+def test_two_webhookd_and_two_delivery_daemons_deliver_every_event_once(faults, rx, second_webhookd):
+    stack, cluster = faults, second_webhookd
+    event = unique("order.") + ".scaled"
+    paths = [unique("/scaled-") for _ in range(3)]
+    hook_ids = [save_hook(stack, rx.url(p), [event])["WebhookId"] for p in paths]
+    stack.daemons.main.stop()
+    prom = [stack.dir / "run" / ("deliverd-scaled-%s.prom" % n) for n in ("a", "b")]
+    for p in prom:
+        if p.exists():
+            p.unlink()
+        stack.daemons.start_extra(delivery_concurrency=16, delivery_metrics_file=p)
+    # Each instance checks the password once; then its credential cache answers the signals.
+    for sock in cluster.sockets:
+        fcgi_exchange(str(sock), fcgi_request(authorization=basic(stack.user, stack.password)))
+    signalled_before = [cluster.metric(i, rb'^webhookd_requests_total\{status="204"\} (\d+)$') for i in (0, 1)]
+
+    # 240 events from 6 clients at once, through nginx to both instances: 720 deliveries.
+    errors = []
+
+    def client(first):
+        try:
+            for pk in range(first, 241, 6):
+                signal_event(stack, event, pk, {"n": pk})
+        except Exception as e:  # noqa: BLE001 - asserted below
+            errors.append(e)
+
+    clients = [threading.Thread(target=client, args=(k,)) for k in range(1, 7)]
+    for c in clients:
+        c.start()
+    for c in clients:
+        c.join(120)
+    assert not errors, errors
+    for p in paths:
+        wait_deliveries(rx, p, 240, timeout=60)
+    until(lambda: stack.sql("SELECT count(*) FROM webhook_delivery WHERE webhook_id = ANY (%s)", (hook_ids,))
+          == [(0,)], timeout=30, what="the queue to empty")
+    time.sleep(0.5)  # a bare sleep: no duplicate arrives late
+    for p in paths:
+        got = deliveries(rx, p)
+        assert len(got) == 240 and len({r.header("webhook-id") for r in got}) == 240
+        assert sorted(json.loads(r.body)["PrimaryKey"] for r in got) == list(range(1, 241))
+    assert stack.sql("SELECT count(*), count(DISTINCT delivery_id), count(*) FILTER (WHERE status = 200) "
+                     "FROM webhook_attempt WHERE webhook_id = ANY (%s)", (hook_ids,)) == [(720, 720, 720)]
+    # Both FastCGI daemons queued events, and both delivery daemons sent them.
+    signalled = [cluster.metric(i, rb'^webhookd_requests_total\{status="204"\} (\d+)$') - signalled_before[i]
+                 for i in (0, 1)]
+    assert sum(signalled) == 240 and min(signalled) > 0, signalled
+    counts = until(lambda: (lambda c: c if sum(c) == 720 else None)(
+        [metrics(p).get("webhookd_delivery_attempts_total", 0) if p.exists() else 0 for p in prom]),
+        timeout=20, what="the metrics files to count 720 attempts")
+    assert min(counts) > 0, counts
+
+
+# -- recording ------------------------------------------------------------------------------------
+
+def test_a_record_that_times_out_is_recorded_again_not_sent_again(faults, rx):
+    """The batch that records an attempt waits for its webhook's row; held longer than the
+    statement timeout (2 s), the database cancels and rolls the batch back, and the daemon sends the
+    same batch again rather than leave the attempt to be posted again when its lease runs out."""
+    stack = faults
+    event = unique("order.") + ".slowrecord"
+    path = unique("/slowrecord-")
+    hook_id = save_hook(stack, rx.url(path), [event])["WebhookId"]
+    log = stack.daemons.main.log
+    offset = log.stat().st_size
+    locker = psycopg2.connect(stack.dsn())
+    try:
+        with locker.cursor() as cur:
+            # What the recorder takes (a signal's foreign key check takes less, and goes through).
+            cur.execute("SELECT FROM webhook WHERE webhook_id = %s FOR NO KEY UPDATE", (hook_id,))
+        signal_event(stack, event, 1)
+        wait_deliveries(rx, path, 1)
+        until(lambda: "recorded again after a transient failure" in log.read_text(errors="replace")[offset:],
+              timeout=10, what="the batch to be sent again")
+    finally:
+        locker.rollback()
+        locker.close()
+    until(lambda: attempts(stack, hook_id), what="the attempt to be recorded")
+    time.sleep(LEASE + 1)  # a bare sleep: nothing goes out again when the lease would have run out
+    assert len(deliveries(rx, path)) == 1
+    assert attempts(stack, hook_id) == [(1, 1, 1, 200, None)]
+    assert usage(stack, hook_id) == (1, 0, 0)
 
 
 # -- SIGTERM --------------------------------------------------------------------------------------
