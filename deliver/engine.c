@@ -328,29 +328,30 @@ engine_record_send(struct engine *e)
 	}
 }
 
-/* Takes the recorder's answer to the batch on its way, if it has come. A failure with the session
- * still up was rolled back, so the same batch goes again; after a lost session nobody knows
- * whether it committed, and the leases decide. */
-static void
+/* Takes the recorder's answer to the batch on its way, if it has come; true when the batch
+ * committed. A failure with the session still up was rolled back, so the same batch goes again;
+ * after a lost session nobody knows whether it committed, and the leases decide. */
+static bool
 engine_record_done(struct engine *e)
 {
 	enum db_result r;
 
 	if (!e->recording || !db_record_batch_receive(e->recorder, &r))
-		return;
+		return false;
 	e->recording = false;
 	/* Not "the database is away": it answered. */
 	if (r == DB_UNAVAILABLE && db_socket(e->recorder) >= 0 && e->resends < ENGINE_RECORD_RESENDS) {
 		e->resends++;
 		log_info("%d finished attempts are recorded again after a transient failure", e->sent->n);
 		engine_record_send(e);
-		return;
+		return false;
 	}
 	engine_db_state(e, r);
 	if (r != DB_OK)
 		log_warning("%d finished attempts could not be recorded; their leases run out and they are sent again",
 		    e->sent->n);
 	db_record_batch_clear(e->sent);
+	return r == DB_OK;
 }
 
 /*
@@ -358,20 +359,23 @@ engine_record_done(struct engine *e)
  * connection of their own, without waiting: what makes an attempt durable is its commit, and one
  * commit per attempt, waited for by the loop, held the daemon at the rate of the database's WAL
  * flushes (migrations/0011). While a batch is on its way, newly finished attempts wait for the
- * next one, so batches grow with the load.
+ * next one, so batches grow with the load. True when a batch committed: the deliveries it
+ * finished have left the queue, which may let an Ordered webhook's next one, or one waiting for
+ * MaxInFlight room, be claimed now (the claim counts what is in the queue, not in this daemon).
  */
-static void
+static bool
 engine_record(struct engine *e)
 {
 	struct db_record_batch *next = e->batch;
+	bool committed = engine_record_done(e);
 
-	engine_record_done(e);
 	if (e->recording || e->batch->n == 0)
-		return;
+		return committed;
 	e->batch = e->sent;
 	e->sent = next;
 	e->resends = 0;
 	engine_record_send(e);
+	return committed;
 }
 
 /* Waits until every finished attempt is recorded (or could not be): at a stop, at a reload. */
@@ -383,7 +387,7 @@ engine_record_all(struct engine *e)
 
 		if (e->recording && p.fd >= 0 && poll(&p, 1, 1000) < 0 && errno != EINTR)
 			log_warning("poll: %s", strerror(errno));
-		engine_record(e);
+		(void)engine_record(e);
 	}
 }
 
@@ -674,7 +678,8 @@ engine_run(struct engine *e)
 			log_error("libcurl: curl_multi_perform failed");
 		if (engine_reap(e) > 0)
 			more = true;  /* a freed slot, and perhaps a retry due at once */
-		engine_record(e);  /* the attempts just reaped, and any that could not start */
+		if (engine_record(e))  /* the attempts just reaped, and any that could not start */
+			more = true;
 		engine_write_stats(e);
 		if (!e->stopping)
 			prune_us = prune_run(&e->prune, e->db, &e->s);
