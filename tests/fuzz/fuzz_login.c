@@ -184,9 +184,10 @@ db_is_primary(const struct db *db)
 static uint64_t generation = 1;
 
 uint64_t
-changes_generation(const struct changes *c)
+changes_generation(const struct changes *c, enum changes_topic topic)
 {
 	(void)c;
+	(void)topic;
 	return generation;
 }
 
