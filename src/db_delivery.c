@@ -10,13 +10,11 @@
 #include "webhook.h"
 #include "xalloc.h"
 
-/* The rows of a claim (the type webhook_delivery_claimed, migrations/0009) as deliveries; *out
- * is NULL when there are none. */
+/* The rows of a claim (the type webhook_delivery_claimed, migrations/0009) as deliveries, into
+ * an empty *out and *n (*out stays NULL when there are none). */
 static void
 db_delivery_rows(const PGresult *res, struct db_delivery **out, int *n)
 {
-	*out = NULL;
-	*n = 0;
 	if (PQntuples(res) > 0)
 		*out = xcalloc((size_t)PQntuples(res), sizeof **out);
 	for (int i = 0; i < PQntuples(res); i++) {
@@ -46,21 +44,15 @@ db_delivery_rows(const PGresult *res, struct db_delivery **out, int *n)
 	}
 }
 
-enum db_result
-db_delivery_claim(struct db *db, int limit, long lease_s, const char *exclude, const char *owner, int per_webhook,
-    struct db_delivery **out, int *n)
+/* A statement whose rows are claimed deliveries (the claim, the probe's claim). */
+static enum db_result
+db_delivery_claimed(struct db *db, enum db_statement stmt, const char *const *params, struct db_delivery **out, int *n)
 {
-	char limitt[24], leaset[24], pert[24];
-	const char *params[5] = { limitt, leaset, exclude, owner, pert };
 	PGresult *res;
-	enum db_result r;
+	enum db_result r = db_query(db, stmt, params, &res);
 
-	snprintf(limitt, sizeof limitt, "%d", limit);
-	snprintf(leaset, sizeof leaset, "%ld", lease_s);
-	snprintf(pert, sizeof pert, "%d", per_webhook);
 	*out = NULL;
 	*n = 0;
-	r = db_query(db, DB_STMT_DELIVERY_CLAIM, params, &res);
 	if (r != DB_OK)
 		return r;
 	db_delivery_rows(res, out, n);
@@ -69,22 +61,26 @@ db_delivery_claim(struct db *db, int limit, long lease_s, const char *exclude, c
 }
 
 enum db_result
+db_delivery_claim(struct db *db, int limit, long lease_s, const char *exclude, const char *owner, int per_webhook,
+    struct db_delivery **out, int *n)
+{
+	char limitt[24], leaset[24], pert[24];
+	const char *params[5] = { limitt, leaset, exclude, owner, pert };
+
+	snprintf(limitt, sizeof limitt, "%d", limit);
+	snprintf(leaset, sizeof leaset, "%ld", lease_s);
+	snprintf(pert, sizeof pert, "%d", per_webhook);
+	return db_delivery_claimed(db, DB_STMT_DELIVERY_CLAIM, params, out, n);
+}
+
+enum db_result
 db_probe_claim(struct db *db, long interval_s, struct db_delivery **out, int *n)
 {
 	char intervalt[24];
 	const char *params[1] = { intervalt };
-	PGresult *res;
-	enum db_result r;
 
 	snprintf(intervalt, sizeof intervalt, "%ld", interval_s);
-	*out = NULL;
-	*n = 0;
-	r = db_query(db, DB_STMT_PROBE_CLAIM, params, &res);
-	if (r != DB_OK)
-		return r;
-	db_delivery_rows(res, out, n);
-	PQclear(res);
-	return DB_OK;
+	return db_delivery_claimed(db, DB_STMT_PROBE_CLAIM, params, out, n);
 }
 
 enum db_result
