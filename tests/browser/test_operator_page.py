@@ -20,13 +20,12 @@ Screenshots (desktop and phone) are written by test_screenshots (OPERATOR_SCREEN
 """
 import json
 import secrets
-import time
 import urllib.parse
 from datetime import datetime, timedelta
 
 import pytest
 
-from e2e_support import basic, token_digest
+from e2e_support import basic, token_digest, wait_until
 from test_delivery import save_hook, send, signal, unique
 
 REST = "/api/v1/Webhook"
@@ -53,15 +52,6 @@ def events(stack, hook_id, **query):
             return items
 
 
-def until(condition, what, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out waiting for " + what
-        time.sleep(0.05)
-
 
 def outcomes(stack, hook_id):
     return sorted(e["Outcome"] for e in events(stack, hook_id))
@@ -73,7 +63,7 @@ def delivered_hook(stack, rx, name, count):
     hook = save_hook(stack, rx.url(path), [event], Name=name)
     for key in range(1, count + 1):
         signal(stack, event, key, {"n": key})
-    until(lambda: outcomes(stack, hook["WebhookId"]) == ["Delivered"] * count, "%d delivered events" % count)
+    wait_until("%d delivered events" % count, lambda: outcomes(stack, hook["WebhookId"]) == ["Delivered"] * count)
     return hook
 
 
@@ -89,8 +79,8 @@ def failing_hook(stack, rx, name, count=1):
         if key > 1:
             api(stack, "%s/%d" % (REST, hook_id), "PATCH", {"State": "Active"}, MERGE_PATCH)
         signal(stack, event, key, {"n": key})
-        until(lambda: outcomes(stack, hook_id) == ["Failed"] * key, "%d failed events" % key)
-    until(lambda: api(stack, "%s/%d" % (REST, hook_id))["State"] == "TooManyErrors", "TooManyErrors")
+        wait_until("%d failed events" % key, lambda: outcomes(stack, hook_id) == ["Failed"] * key)
+    wait_until("TooManyErrors", lambda: api(stack, "%s/%d" % (REST, hook_id))["State"] == "TooManyErrors")
     return hook, path
 
 
@@ -349,7 +339,7 @@ def test_resend_asks_for_activation_then_reaches_the_receiver(page, stack, rx):
     [delivery] = [r for r in rx.wait_for(before + 1, path)[before:]]
     body = json.loads(delivery.body)
     assert (body["EventId"], body["PrimaryKey"]) == (event["EventId"], event["PrimaryKey"])
-    until(lambda: outcomes(stack, hook_id) == ["Delivered"], "the resent event delivered")
+    wait_until("the resent event delivered", lambda: outcomes(stack, hook_id) == ["Delivered"])
 
 
 def test_recover_sends_every_failed_event_again(page, stack, rx):
@@ -373,7 +363,7 @@ def test_recover_sends_every_failed_event_again(page, stack, rx):
     got = rx.wait_for(before + 2, path)[before:]
     assert sorted((json.loads(r.body)["EventId"], json.loads(r.body)["PrimaryKey"]) for r in got) == \
         sorted((e["EventId"], e["PrimaryKey"]) for e in failed)
-    until(lambda: outcomes(stack, hook_id) == ["Delivered", "Delivered"], "both recovered events delivered")
+    wait_until("both recovered events delivered", lambda: outcomes(stack, hook_id) == ["Delivered", "Delivered"])
 
 
 # -- 5. charts -------------------------------------------------------------------------------------
@@ -531,7 +521,7 @@ def test_controls_are_saved_through_the_form(page, stack, scene):
     page.fill("#controls-rate", "")
     page.click("#controls-ordered")
     page.click("#controls-form button[type=submit]")
-    until(lambda: api(stack, "%s/%d/Controls" % (REST, hook_id))["RateLimit"] is None, "RateLimit cleared")
+    wait_until("RateLimit cleared", lambda: api(stack, "%s/%d/Controls" % (REST, hook_id))["RateLimit"] is None)
 
 
 # -- screenshots -----------------------------------------------------------------------------------

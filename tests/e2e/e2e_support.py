@@ -594,6 +594,16 @@ def daemon_sessions(stack):
                      "AND application_name = 'webhookd'")[0][0]
 
 
+def wait_until(what, predicate, timeout=20.0):
+    """Polls predicate until it returns something true and returns that; fails after timeout s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        time.sleep(0.02)
+
 def connect_all_workers(stack, workers=WORKERS, timeout=15):
     """After the daemon's database sessions were cut, each worker reconnects when it next needs the
     database. Sends bursts of requests, each after a cache flush so that they do need it, until

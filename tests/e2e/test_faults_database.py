@@ -4,11 +4,10 @@ request, and log the change of state once, not once per attempt; every line they
 journald priority. When it is back they recover by themselves."""
 import re
 import subprocess
-import time
 
 import pytest
 
-from e2e_support import pg_bin, DEFAULT_BODY, JSON_CT, WORKERS, basic, concurrent_posts, error_body, private_stack
+from e2e_support import pg_bin, DEFAULT_BODY, JSON_CT, WORKERS, basic, concurrent_posts, error_body, private_stack, wait_until
 
 DB_UNAVAILABLE = error_body("ServiceUnavailable", "The database is unavailable; try again shortly.",
                             "webhookd/database")
@@ -62,12 +61,6 @@ def metric(stack, name):
     assert m, text
     return float(m.group(1))
 
-
-def wait_until(what, predicate, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting for " + what
-        time.sleep(0.05)
 
 
 def assert_db_503(r):

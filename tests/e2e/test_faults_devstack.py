@@ -8,11 +8,10 @@ import shutil
 import signal
 import stat
 import subprocess
-import time
 
 import pytest
 
-from e2e_support import DEFAULT_BODY, REPO, STACK, basic, pid_alive, private_stack
+from e2e_support import DEFAULT_BODY, REPO, STACK, basic, pid_alive, private_stack, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -40,15 +39,6 @@ def dev(dev_stack):
 def read_pid(path):
     return int(path.read_text().strip())
 
-
-def wait_until(what, predicate, timeout=30):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out waiting for " + what
-        time.sleep(0.05)
 
 
 DAEMONS = {"webhookd": ("webhookd.pid", "webhookd.log"), "webhook-deliverd": ("deliverd.pid", "deliverd.log")}

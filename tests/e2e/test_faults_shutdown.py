@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from e2e_support import DEFAULT_BODY, JSON_CT, WORKERS, error_body, pid_alive, private_stack
+from e2e_support import DEFAULT_BODY, JSON_CT, WORKERS, error_body, pid_alive, private_stack, wait_until
 
 NGINX_UNAVAILABLE = error_body("ServiceUnavailable", "The service is unavailable; try again shortly.", "nginx")
 QUEUED = 2 * WORKERS
@@ -57,15 +57,6 @@ def new_ticket(stack):
               (hashlib.sha256(ticket.encode()).digest(), stack.user))
     return "SOTicket " + ticket
 
-
-def wait_until(what, predicate, timeout=20):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out waiting for " + what
-        time.sleep(0.02)
 
 
 def accept_queue(path):
