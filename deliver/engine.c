@@ -36,6 +36,13 @@ extern char **environ;
 #define ENGINE_CHANNEL "webhookd_delivery"
 /* Without any NOTIFY, the loop still looks at the queue this often (leases that ran out). */
 #define ENGINE_IDLE_MS 5000
+/* While deliveries keep coming, the loop looks again this soon by itself: a signal wakes only a
+ * daemon that waits (migrations/0012), which spares SignalEvent a NOTIFY per event. */
+#define ENGINE_BUSY_MS 3
+/* Signals fanned out per look, at most: each may queue a delivery per subscriber, so a look that
+ * failed (a statement timeout behind thousands of subscribers) halves it, down to one signal,
+ * and each that succeeds doubles it again. */
+#define ENGINE_FAN_OUT 64
 #define ENGINE_STATS_MS 5000
 #define ENGINE_MAX_HEADERS (12 + 50)
 
@@ -69,6 +76,8 @@ struct engine {
 	bool stopping;
 	int64_t stop_deadline_us;
 	bool db_ok;                           /* logged once per change, not per query */
+	int waiting;                          /* the session (db_session) said to wait for a NOTIFY, or 0 */
+	int fan_out;                          /* signals per fan-out now (ENGINE_FAN_OUT) */
 	struct stats stats;
 	int64_t next_stats_us;
 	struct db_record_batch batches[2];    /* attempts finished since the last batch was sent, and that one */
@@ -111,6 +120,7 @@ engine_new(const struct settings *s, int sigfd, const char *config_path)
 	e->config_path = config_path;
 	e->sigfd = sigfd;
 	e->db_ok = true;
+	e->fan_out = ENGINE_FAN_OUT;
 	engine_policy(e);
 	(void)gethostname(host, sizeof host - 1);
 	randombytes_buf(rnd, sizeof rnd);
@@ -445,12 +455,12 @@ engine_launch(struct engine *e, struct db_delivery *d, bool probe)
 		engine_finish(e, slot);
 }
 
-/* Claims as many due deliveries as there are free slots and starts them; true when the queue
- * may hold more right now (every slot asked for was filled). A webhook already at its cap is
- * left out of the claim; one partly in flight may come back with more than its room, and the
- * surplus is handed back at once. */
+/* Claims as many due deliveries as there are free slots and starts them (*got of them); true
+ * when the queue may hold more right now (every slot asked for was filled). A webhook already at
+ * its cap is left out of the claim; one partly in flight may come back with more than its room,
+ * and the surplus is handed back at once. */
 static bool
-engine_claim(struct engine *e)
+engine_claim(struct engine *e, int *got)
 {
 	long want = e->s.delivery_concurrency - e->nflights;
 	struct db_delivery *batch = NULL;
@@ -478,6 +488,7 @@ engine_claim(struct engine *e)
 			continue;
 		}
 		engine_launch(e, &batch[i], false);
+		(*got)++;
 	}
 	buf_append_str(&surplus, "}");
 	if (surplus.len > 2)
@@ -635,6 +646,66 @@ engine_idle_ms(struct engine *e)
 	return ms < 20 ? 20 : (long)ms;
 }
 
+/* Whether this daemon's current session said it waits (a reconnect makes a new session). */
+static bool
+engine_waiting(const struct engine *e)
+{
+	return e->waiting != 0 && e->waiting == db_session(e->db);
+}
+
+/* Says whether this daemon's session waits for a NOTIFY; a failure leaves it as it was. */
+static void
+engine_set_waiting(struct engine *e, bool waiting)
+{
+	enum db_result r;
+
+	if (engine_waiting(e) == waiting)
+		return;
+	r = db_delivery_wait(e->db, waiting);
+	engine_db_state(e, r);
+	if (r == DB_OK)
+		e->waiting = waiting ? db_session(e->db) : 0;
+}
+
+/*
+ * Fans waiting signals out into the queue, claims what is due, and says when to look again: at
+ * once when there may be more; within ENGINE_BUSY_MS while deliveries keep coming, without being
+ * told; otherwise (nothing came) the daemon waits for a NOTIFY or the next due delivery, after
+ * saying so and looking once more, so that a signal committed meanwhile is not missed
+ * (migrations/0012 has the argument). A daemon without a free slot looks again when one frees.
+ */
+static bool
+engine_look(struct engine *e, int64_t *wake_us)
+{
+	int moved = 0, got = 0, limit = e->fan_out;
+	bool full;
+	enum db_result r;
+
+	if (e->nflights >= e->s.delivery_concurrency) {
+		*wake_us = clock_monotonic_us() + ENGINE_IDLE_MS * 1000;
+		return false;
+	}
+	r = db_signal_fan_out(e->db, limit, &moved);
+	engine_db_state(e, r);
+	e->fan_out = r == DB_OK ? (e->fan_out < ENGINE_FAN_OUT / 2 ? e->fan_out * 2 : ENGINE_FAN_OUT) :
+	    (e->fan_out > 1 ? e->fan_out / 2 : 1);
+	full = engine_claim(e, &got);
+	if (full || moved == limit)
+		return true;
+	if (got > 0 || moved > 0) {
+		engine_set_waiting(e, false);
+		*wake_us = clock_monotonic_us() + ENGINE_BUSY_MS * 1000;
+		return false;
+	}
+	if (!engine_waiting(e)) {
+		engine_set_waiting(e, true);
+		if (engine_waiting(e))
+			return true;  /* the last look */
+	}
+	*wake_us = clock_monotonic_us() + engine_idle_ms(e) * 1000;
+	return false;
+}
+
 static void
 engine_write_stats(struct engine *e)
 {
@@ -666,12 +737,8 @@ engine_run(struct engine *e)
 		int64_t now, prune_us = INT64_MAX;
 		int running, timeout, dbfd, recfd;
 
-		if (more && !e->stopping) {
-			more = engine_claim(e);
-			/* Drained: sleep until the next due delivery (a retry, a lease running out). */
-			if (!more)
-				wake_us = clock_monotonic_us() + engine_idle_ms(e) * 1000;
-		}
+		if (more && !e->stopping)
+			more = engine_look(e, &wake_us);
 		if (probe_round_due(&e->probes, clock_monotonic_us(), e->s.delivery_probe_interval_s))
 			engine_probe(e);
 		if (curl_multi_perform(e->multi, &running) != CURLM_OK)
@@ -712,6 +779,7 @@ engine_run(struct engine *e)
 			engine_hand_back(e);
 	}
 	engine_record_all(e);
+	engine_set_waiting(e, false);
 	log_info("stopped");
 	return 0;
 }

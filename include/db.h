@@ -117,7 +117,7 @@ enum db_result db_webhook_last_error(struct db *db, const struct db_webhook_scop
 enum db_result db_webhook_usage(struct db *db, const struct db_webhook_scope *scope, int32_t id,
     struct webhook_usage_list *out);
 
-/* webhook_signal(): one delivery per subscribed Active webhook, in one statement. */
+/* SignalEvent: the event into the inbox the delivery daemons fan out (migrations/0012). */
 enum db_result db_webhook_signal(struct db *db, const char *event, int32_t primary_key, const char *data_json,
     int32_t changed_by);
 
@@ -125,6 +125,8 @@ enum db_result db_webhook_signal(struct db *db, const char *event, int32_t prima
 bool db_listen(struct db *db, const char *channel) __attribute__((warn_unused_result));
 /* The connection's socket, to wait on; -1 when not connected. */
 int db_socket(const struct db *db);
+/* The server process of the current session, which a reconnect changes; 0 when not connected. */
+int db_session(const struct db *db);
 /* Reads what the server sent and drops the notifications; how many there were, -1 when the
  * connection is broken (the next statement reconnects). */
 int db_notifications(struct db *db);
@@ -192,9 +194,15 @@ void db_record_batch_clear(struct db_record_batch *b);
 bool db_record_batch_receive(struct db *db, enum db_result *r) __attribute__((warn_unused_result));
 /* Hands leases back (ids: "{1,2}"), so another daemon may take them at once. */
 enum db_result db_delivery_release(struct db *db, const char *owner, const char *ids);
-/* Milliseconds until the next delivery is due (negative when overdue); false when none is. */
+/* Moves up to limit of the oldest signals into the queue (migrations/0012); *moved is how many,
+ * or -1 when another daemon is at it. */
+enum db_result db_signal_fan_out(struct db *db, int limit, int *moved);
+/* This daemon's session waits for a NOTIFY (true: it found nothing to claim) or is busy. */
+enum db_result db_delivery_wait(struct db *db, bool waiting);
+/* Milliseconds until the next delivery is due (negative when overdue), 0 while a signal waits to
+ * be fanned out; false when nothing is. */
 enum db_result db_delivery_next_due(struct db *db, long long *ms, bool *any);
-/* Due deliveries waiting, and how long the oldest has waited. */
+/* Due deliveries and signals waiting, and how long the oldest has waited. */
 enum db_result db_delivery_queue(struct db *db, long long *depth, long long *oldest_ms);
 /* Probe: the TooManyErrors webhooks with Probe that no daemon probed within interval_s, now this
  * owner's to probe, each as a `test` event shaped like a claimed delivery (delivery_id 0). */

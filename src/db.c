@@ -142,6 +142,7 @@ static const struct {
 	const char *sql;
 	int nparams;
 	bool write;  /* never retried: the first attempt may have committed before the connection broke */
+	bool wakes_deliverers;  /* its commit may give the delivery daemons work (migrations/0012) */
 } db_statements[DB_STMT_COUNT] = {
 	[DB_STMT_ASSOCIATE_LOGIN] = { "associate_login",
 	    "SELECT associate_id, password_hash, deleted FROM associate WHERE lower(name) = lower($1)", 1, false },
@@ -178,9 +179,10 @@ static const struct {
 	    "'timezones', (SELECT coalesce(json_agg(json_build_object('code', code, 'id', timezone_id, "
 	    "'iana', iana)), '[]') FROM timezone))::text", 0, false },
 	[DB_STMT_PING] = { "ping", "SELECT 1", 0, false },
-	/* What the last write left to announce (migrations/0010): pipelined behind every write of a
-	 * connection that announces after commit. Not marked a write: it must not recurse. */
-	[DB_STMT_NOTIFY_PENDING] = { "notify_pending", "SELECT webhookd_notify_pending()", 0, false },
+	/* What the last write left to announce (migrations/0010), and whether to wake a waiting
+	 * delivery daemon (0012): pipelined behind every write of a connection that announces after
+	 * commit. Not marked a write: it must not recurse. */
+	[DB_STMT_NOTIFY_PENDING] = { "notify_pending", "SELECT webhookd_notify_pending($1::boolean)", 1, false },
 	[DB_STMT_WEBHOOK_GET] = { "webhook_get",
 	    "SELECT " WEBHOOK_COLUMNS "FROM webhook w " WEBHOOK_JOINS
 	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
@@ -230,10 +232,16 @@ static const struct {
 	    "coalesce(u.consecutive_errors, 0), (extract(epoch FROM u.last_error_at) * 1000000)::bigint, "
 	    "coalesce(u.last_error, '') FROM webhook w LEFT JOIN webhook_usage u USING (webhook_id) "
 	    "WHERE ($1::integer IS NULL OR w.webhook_id = $1) AND " WEBHOOK_VISIBLE(2) "ORDER BY w.webhook_id", 2, false },
+	/* Into the inbox the delivery daemons fan out (migrations/0012). json, not jsonb: FieldValues
+	 * go out as the client sent them, members in order and numbers as written (jsonb would sort,
+	 * fold and expand them). RETURNING: db_query takes rows. */
 	[DB_STMT_WEBHOOK_SIGNAL] = { "webhook_signal",
-	    /* json, not jsonb: FieldValues go out as the client sent them, members in order and
-	     * numbers as written (jsonb would sort, fold and expand them). */
-	    "SELECT webhook_signal_topic($1, $1, $2, $3::json, $4)", 4, true },
+	    "INSERT INTO webhook_signal (event, primary_key, data, changed_by) VALUES ($1, $2, $3::json, $4) "
+	    "RETURNING signal_id", 4, true, true },
+	/* webhook_signal_fan_out (migrations/0012): the oldest signals into the queue. */
+	[DB_STMT_SIGNAL_FAN_OUT] = { "signal_fan_out", "SELECT webhook_signal_fan_out($1)", 1, true },
+	/* webhook_delivery_wait (migrations/0012): this daemon waits for a NOTIFY, or is busy. */
+	[DB_STMT_DELIVERY_WAIT] = { "delivery_wait", "SELECT webhook_delivery_wait($1::boolean)", 1, true },
 	/* webhook_delivery_claim (migrations/0009): due deliveries, paced per webhook's controls. */
 	[DB_STMT_DELIVERY_CLAIM] = { "delivery_claim",
 	    "SELECT * FROM webhook_delivery_claim($1, $2, $3, $4, $5)", 5, true },
@@ -246,9 +254,13 @@ static const struct {
 	    "WHERE leased_by = $1 AND delivery_id = ANY ($2::bigint[]) RETURNING delivery_id", 2, true },
 	/* Milliseconds until a daemon has something to claim; NULL when nothing waits. */
 	[DB_STMT_DELIVERY_NEXT_DUE] = { "delivery_next_due", "SELECT webhook_delivery_next_due()", 0, false },
+	/* Due deliveries and signals not fanned out yet; how long the oldest of them has waited. */
 	[DB_STMT_DELIVERY_QUEUE] = { "delivery_queue",
-	    "SELECT count(*), coalesce((extract(epoch FROM clock_timestamp() - min(due_at)) * 1000)::bigint, 0) "
-	    "FROM webhook_delivery WHERE due_at <= clock_timestamp()", 0, false },
+	    "SELECT q.n + s.n, greatest(q.oldest, s.oldest) FROM "
+	    "(SELECT count(*) AS n, coalesce((extract(epoch FROM clock_timestamp() - min(due_at)) * 1000)::bigint, 0) "
+	    "AS oldest FROM webhook_delivery WHERE due_at <= clock_timestamp()) q, "
+	    "(SELECT count(*) AS n, coalesce((extract(epoch FROM clock_timestamp() - min(signalled_at)) * 1000)::bigint, "
+	    "0) AS oldest FROM webhook_signal) s", 0, false },
 	[DB_STMT_LOG_WEBHOOK_STATE] = { "log_webhook_state",
 	    "SELECT w.state FROM webhook w WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
 	/* Pending and finished events in one listing (migrations/0008): one snapshot sees an event
@@ -407,6 +419,12 @@ db_socket(const struct db *db)
 }
 
 int
+db_session(const struct db *db)
+{
+	return db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK ? PQbackendPID(db->conn) : 0;
+}
+
+int
 db_notifications(struct db *db)
 {
 	PGnotify *n;
@@ -493,12 +511,13 @@ db_exec_then_announce(struct db *db, enum db_statement stmt, const char *const *
 	PGconn *conn = db->conn;
 	PGresult *res = NULL, *r;
 	int syncs = 0, idle = 0;
+	const char *wake = db_statements[stmt].wakes_deliverers ? "t" : "f";
 
 	if (PQenterPipelineMode(conn) != 1)
 		return PQexecPrepared(conn, db_statements[stmt].name, db_statements[stmt].nparams, params, NULL, NULL, 0);
 	if (PQsendQueryPrepared(conn, db_statements[stmt].name, db_statements[stmt].nparams, params, NULL, NULL, 0) != 1 ||
 	    PQpipelineSync(conn) != 1 ||
-	    PQsendQueryPrepared(conn, db_statements[DB_STMT_NOTIFY_PENDING].name, 0, NULL, NULL, NULL, 0) != 1 ||
+	    PQsendQueryPrepared(conn, db_statements[DB_STMT_NOTIFY_PENDING].name, 1, &wake, NULL, NULL, 0) != 1 ||
 	    PQpipelineSync(conn) != 1)
 		syncs = 2;  /* nothing more will come: the connection is gone (PQstatus tells below) */
 	/* The write's result, a NULL, a Sync; the announcement's result, a NULL, a Sync. */

@@ -74,6 +74,36 @@ db_delivery_claim(struct db *db, int limit, long lease_s, const char *exclude, c
 }
 
 enum db_result
+db_signal_fan_out(struct db *db, int limit, int *moved)
+{
+	char limitt[24];
+	const char *params[1] = { limitt };
+	PGresult *res;
+	enum db_result r;
+
+	snprintf(limitt, sizeof limitt, "%d", limit);
+	*moved = 0;
+	r = db_query_row(db, DB_STMT_SIGNAL_FAN_OUT, params, &res);
+	if (r != DB_OK)
+		return r;
+	*moved = (int)db_int(res, 0, 0);
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_result
+db_delivery_wait(struct db *db, bool waiting)
+{
+	const char *params[1] = { waiting ? "t" : "f" };
+	PGresult *res;
+	enum db_result r = db_query_row(db, DB_STMT_DELIVERY_WAIT, params, &res);
+
+	if (r == DB_OK)
+		PQclear(res);
+	return r;
+}
+
+enum db_result
 db_probe_claim(struct db *db, long interval_s, struct db_delivery **out, int *n)
 {
 	char intervalt[24];

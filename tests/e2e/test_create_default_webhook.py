@@ -236,9 +236,10 @@ def test_call_writes_nothing(stack, bearer):
     assert _write_counters(stack) == before_counts
 
 
-# The daemons' role reads every table and writes only the webhooks, their delivery queue, attempts
-# and counters (no TRUNCATE even there).
-WRITABLE_TABLES = {"webhook", "webhook_usage", "webhook_delivery", "webhook_attempt", "webhook_message"}
+# The daemons' role reads every table and writes only the webhooks, the signals' inbox, their
+# delivery queue, attempts and counters (no TRUNCATE even there).
+WRITABLE_TABLES = {"webhook", "webhook_usage", "webhook_signal", "webhook_delivery", "webhook_attempt",
+                   "webhook_message"}
 
 
 def test_daemon_role_writes_only_webhooks(stack):

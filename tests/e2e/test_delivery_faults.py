@@ -174,8 +174,8 @@ def metrics(path):
 # -- no daemon: the events wait -------------------------------------------------------------------
 
 def test_events_wait_in_the_queue_while_no_daemon_runs(faults, rx):
-    """SignalEvent only queues: it answers 204 with no delivery daemon at all, and the events go
-    out once one starts."""
+    """SignalEvent only records the signal (migrations/0012): it answers 204 with no delivery
+    daemon at all, the signals wait in the inbox, and the events go out once one starts."""
     stack = faults
     event = unique("contact.") + ".created"
     paths = [unique("/nodaemon-a-"), unique("/nodaemon-b-")]
@@ -184,8 +184,10 @@ def test_events_wait_in_the_queue_while_no_daemon_runs(faults, rx):
     assert stack.daemons.main.proc.returncode == 0
     signal_event(stack, event, 1, {"n": 1})
     signal_event(stack, event, 2, {"n": 2})
-    rows = stack.sql("SELECT webhook_id, primary_key, attempt, leased_by FROM webhook_delivery ORDER BY 1, 2")
-    assert rows == sorted((h["WebhookId"], pk, 0, None) for h in hooks for pk in (1, 2))
+    assert stack.sql("SELECT event, primary_key, data::text FROM webhook_signal ORDER BY signal_id") == [
+        (event, 1, '{"n":1}'), (event, 2, '{"n":2}')]
+    assert stack.sql("SELECT count(*) FROM webhook_delivery WHERE webhook_id = ANY (%s)",
+                     ([h["WebhookId"] for h in hooks],)) == [(0,)]
     time.sleep(0.5)  # a bare sleep: nothing arrives while no daemon runs
     assert [deliveries(rx, p) for p in paths] == [[], []]
     stack.daemons.start_main()
@@ -193,6 +195,7 @@ def test_events_wait_in_the_queue_while_no_daemon_runs(faults, rx):
         got = wait_deliveries(rx, p, 2)
         assert sorted(json.loads(r.body)["PrimaryKey"] for r in got) == [1, 2]
     until(lambda: stack.sql("SELECT count(*) FROM webhook_delivery")[0][0] == 0, what="the queue to empty")
+    assert stack.sql("SELECT count(*) FROM webhook_signal") == [(0,)]
 
 
 # -- SIGKILL: leases run out, nothing is lost ---------------------------------------------------------

@@ -275,8 +275,9 @@ def test_paging_holds_while_events_arrive(hooks, rx):
     hook = save_hook(stack, rx.url(path), [event])["WebhookId"]
     for pk in range(20):
         signal(stack, event, pk)
+    # The daemon fans the signals out into the queue a moment after they were made.
+    until(lambda: len(delivery_ids(stack, hook)) == 20, what="the 20 signals fanned out")
     existing = delivery_ids(stack, hook)
-    assert len(existing) == 20
     stop = threading.Event()
     signalled = []
 
@@ -303,6 +304,7 @@ def test_paging_holds_while_events_arrive(hooks, rx):
     finally:
         stop.set()
         writer.join()
+    until(lambda: len(delivery_ids(stack, hook)) == 20 + len(signalled), what="every signal fanned out")
     assert len(seen) == len(set(seen)), "a row came twice: %s" % seen
     assert seen == sorted(seen, reverse=True)
     top = seen[0]
