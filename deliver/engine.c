@@ -653,17 +653,18 @@ engine_waiting(const struct engine *e)
 	return e->waiting != 0 && e->waiting == db_session(e->db);
 }
 
-/* Says whether this daemon's session waits for a NOTIFY; a failure leaves it as it was. */
+/* Says whether this daemon's session waits for a NOTIFY; one that could not leaves it as it was. */
 static void
 engine_set_waiting(struct engine *e, bool waiting)
 {
 	enum db_result r;
+	bool done;
 
 	if (engine_waiting(e) == waiting)
 		return;
-	r = db_delivery_wait(e->db, waiting);
+	r = db_delivery_wait(e->db, waiting, &done);
 	engine_db_state(e, r);
-	if (r == DB_OK)
+	if (r == DB_OK && done)
 		e->waiting = waiting ? db_session(e->db) : 0;
 }
 
@@ -701,6 +702,9 @@ engine_look(struct engine *e, int64_t *wake_us)
 		engine_set_waiting(e, true);
 		if (engine_waiting(e))
 			return true;  /* the last look */
+		/* A signal was being made (or the database is away): as if busy, without a NOTIFY. */
+		*wake_us = clock_monotonic_us() + (e->db_ok ? ENGINE_BUSY_MS : 1000) * 1000;
+		return false;
 	}
 	*wake_us = clock_monotonic_us() + engine_idle_ms(e) * 1000;
 	return false;

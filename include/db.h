@@ -197,8 +197,9 @@ enum db_result db_delivery_release(struct db *db, const char *owner, const char 
 /* Moves up to limit of the oldest signals into the queue (migrations/0012); *moved is how many,
  * or -1 when another daemon is at it. */
 enum db_result db_signal_fan_out(struct db *db, int limit, int *moved);
-/* This daemon's session waits for a NOTIFY (true: it found nothing to claim) or is busy. */
-enum db_result db_delivery_wait(struct db *db, bool waiting);
+/* This daemon's session waits for a NOTIFY (true: it found nothing to claim) or is busy; *done is
+ * false when it could not say it waits because a signal was being made (look again soon). */
+enum db_result db_delivery_wait(struct db *db, bool waiting, bool *done);
 /* Milliseconds until the next delivery is due (negative when overdue), 0 while a signal waits to
  * be fanned out; false when nothing is. */
 enum db_result db_delivery_next_due(struct db *db, long long *ms, bool *any);

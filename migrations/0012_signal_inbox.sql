@@ -15,24 +15,28 @@
 -- daemon at a time moves the oldest signals into the queue, one delivery per Active webhook
 -- subscribed to the topic at that moment (milliseconds later), in signal order, so that Ordered
 -- webhooks see their events in the order they were signalled. And a daemon that has found the
--- queue empty says so in webhook_delivery_waiter before it looks one last time and sleeps: a
--- signal wakes the daemons only when one waits. A busy daemon claims again within a few
+-- queue empty says so in webhook_delivery_waiter before it looks one last time and sleeps:
+-- SignalEvent wakes the daemons only when one waits. A busy daemon claims again within a few
 -- milliseconds by itself (deliver/engine.c).
 --
--- Why no wake-up is lost: the daemon commits its row, then claims once more; a signaller
--- commits its event, then (after that commit) looks for a waiting daemon. Either the event was
--- committed before the daemon's last look, which sees it, or the daemon's row was committed
--- before the signaller looked, which sees it and wakes the daemon.
+-- Why no wake-up is lost. SignalEvent holds a shared advisory lock from before its INSERT until
+-- its commit, and looks for a waiting daemon in a statement that starts after it took the lock. A
+-- daemon says it waits in a transaction that takes that lock exclusively (or gives up, and looks
+-- again soon), then looks once more after its commit. A signal whose lock came first has
+-- committed before the daemon's last look, which sees it; one whose lock came after sees the
+-- daemon's row, and wakes it.
 
 CREATE TABLE webhook_signal (
     signal_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     -- What subscribers name in their Events; NULL: the event itself (a state change's topic is
     -- webhook{ID}.started while its event is webhook.started).
     topic        text,
-    -- The queue's rules, so that a fan-out can never fail on a row the inbox took.
-    event        text NOT NULL CHECK (octet_length(event) BETWEEN 1 AND 200 AND event !~ '[\s,[:cntrl:]]'),
+    -- No CHECK here, unlike the queue: a check is a tenth of the cost of this INSERT, and both
+    -- writers check first (webhookd's hookparse.c, webhook_signal_topic below). The fan-out holds
+    -- each signal to the queue's rules, so that a row breaking them cannot stop it.
+    event        text NOT NULL,
     primary_key  integer NOT NULL,
-    data         json CHECK (json_typeof(data) = 'object'),
+    data         json,
     changed_by   integer NOT NULL DEFAULT 0,
     signalled_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
@@ -42,70 +46,51 @@ CREATE TABLE webhook_delivery_waiter (
     pid integer PRIMARY KEY
 );
 
--- A daemon's session waits (true) or is busy (false). Rows of sessions that are gone (a daemon
--- killed, a connection lost) are dropped on the way: until then they only cost a NOTIFY.
-CREATE FUNCTION webhook_delivery_wait(p_waiting boolean) RETURNS void
+-- SignalEvent: the event into the inbox, and a NOTIFY if a daemon waits. Not SECURITY DEFINER
+-- (that, with its own search_path, cost a third of a signal): webhookd may insert signals.
+CREATE FUNCTION webhook_signal_event(p_event text, p_primary_key integer, p_data json, p_changed_by integer)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(hashtext('webhook_delivery_waiter'));
+    INSERT INTO webhook_signal (event, primary_key, data, changed_by)
+    VALUES (p_event, p_primary_key, p_data, p_changed_by);
+    IF EXISTS (SELECT FROM webhook_delivery_waiter) THEN
+        PERFORM pg_notify('webhookd_delivery', '');
+    END IF;
+END
+$$;
+
+-- A daemon's session waits (true) or is busy (false); false when it could not say it waits
+-- because a signal is being made right now (then it looks again soon). Rows of sessions that are
+-- gone (a daemon killed, a connection lost) are dropped on the way: until then they only cost a
+-- NOTIFY.
+CREATE FUNCTION webhook_delivery_wait(p_waiting boolean) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
+    IF p_waiting AND NOT pg_try_advisory_xact_lock(hashtext('webhook_delivery_waiter')) THEN
+        RETURN false;
+    END IF;
     DELETE FROM webhook_delivery_waiter w
     WHERE w.pid = pg_backend_pid() OR NOT EXISTS (SELECT FROM pg_stat_activity a WHERE a.pid = w.pid);
     IF p_waiting THEN
         INSERT INTO webhook_delivery_waiter (pid) VALUES (pg_backend_pid());
     END IF;
-END
-$$;
-
--- Wakes the delivery daemons if one waits. Called after the commit of what it announces.
-CREATE FUNCTION webhook_delivery_wake() RETURNS boolean
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM webhook_delivery_waiter) THEN
-        RETURN false;
-    END IF;
-    -- A notification lives in memory only, and what it announces is durable already.
-    PERFORM set_config('synchronous_commit', 'off', true);
-    PERFORM pg_notify('webhookd_delivery', '');
     RETURN true;
 END
 $$;
 
--- What webhookd pipelines behind each of its writes (0010), now also told whether the write may
--- have given the delivery daemons work (SignalEvent). A wake-up of the daemons, asked for here or
--- left pending by a trigger (a webhook started again), goes out only when one waits.
-CREATE FUNCTION webhookd_notify_pending(wake_deliverers boolean) RETURNS integer
-LANGUAGE plpgsql AS $$
-DECLARE
-    pending jsonb := coalesce(nullif(current_setting('webhookd.pending', true), ''), '[]')::jsonb;
-    item jsonb;
-    sent integer := 0;
-BEGIN
-    IF jsonb_array_length(pending) = 0 AND NOT wake_deliverers THEN
-        RETURN 0;
-    END IF;
-    PERFORM set_config('webhookd.pending', '', false);
-    FOR item IN SELECT value FROM jsonb_array_elements(pending) LOOP
-        IF item->>0 = 'webhookd_delivery' THEN
-            wake_deliverers := true;
-        ELSE
-            PERFORM set_config('synchronous_commit', 'off', true);
-            PERFORM pg_notify(item->>0, item->>1);
-            sent := sent + 1;
-        END IF;
-    END LOOP;
-    IF wake_deliverers AND webhook_delivery_wake() THEN
-        sent := sent + 1;
-    END IF;
-    RETURN sent;
-END
+-- The queue's rules for a signal (webhook_delivery's CHECKs, 0006).
+CREATE FUNCTION webhook_signal_valid(event text, data json) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT octet_length(event) BETWEEN 1 AND 200 AND event !~ '[\s,[:cntrl:]]'
+       AND (data IS NULL OR json_typeof(data) = 'object')
 $$;
 
--- Kept for webhookd of the previous version during an upgrade.
-CREATE OR REPLACE FUNCTION webhookd_notify_pending() RETURNS integer
-LANGUAGE sql AS $$ SELECT webhookd_notify_pending(false) $$;
-
 -- The SQL form of a signal (webhook_signal(), the state-change events): into the inbox too, so
--- that every signal reaches the queue in the order it was made. Returns how many webhooks are
--- subscribed now; the daemon's fan-out, a moment later, is what queues.
+-- that every signal reaches the queue in the order it was made, with the checks the inbox leaves
+-- to its writers. It wakes the daemons as before (0010: at its commit, or after it in webhookd).
+-- Returns how many webhooks are subscribed now; the daemon's fan-out, a moment later, queues.
 CREATE OR REPLACE FUNCTION webhook_signal_topic(topic text, event text, primary_key integer, data json,
     changed_by integer)
 RETURNS integer
@@ -114,6 +99,10 @@ DECLARE subscribed integer;
 BEGIN
     IF data IS NOT NULL AND json_typeof(data) <> 'object' THEN
         RAISE EXCEPTION 'webhook_signal: data must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+    IF event IS NULL OR NOT webhook_signal_valid(event, data) THEN
+        RAISE EXCEPTION 'webhook_signal: the event name must be 1 to 200 bytes without white space, control characters or commas'
+            USING ERRCODE = '22023';
     END IF;
     SELECT count(*) INTO subscribed FROM webhook w WHERE w.state = 1 AND w.events @> ARRAY[topic];
     IF subscribed > 0 THEN
@@ -132,8 +121,9 @@ $$;
 CREATE FUNCTION webhook_signal_fan_out(p_limit integer) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-    moved  integer;
-    queued integer;
+    moved   integer;
+    queued  integer;
+    invalid integer;
 BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('webhook_signal_fan_out')) THEN
         RETURN -1;
@@ -141,14 +131,20 @@ BEGIN
     WITH s AS (
         DELETE FROM webhook_signal WHERE signal_id IN (
             SELECT signal_id FROM webhook_signal ORDER BY signal_id LIMIT p_limit)
-        RETURNING *),
+        RETURNING *, webhook_signal_valid(event, data) AS valid),
     q AS (
         INSERT INTO webhook_delivery (webhook_id, event, primary_key, data, changed_by, signalled_at)
         SELECT w.webhook_id, s.event, s.primary_key, s.data, s.changed_by, s.signalled_at
         FROM s JOIN webhook w ON w.state = 1 AND w.events @> ARRAY[coalesce(s.topic, s.event)]
+        WHERE s.valid
         ORDER BY s.signal_id, w.webhook_id
         RETURNING 1)
-    SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM q) INTO moved, queued;
+    SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM q), (SELECT count(*) FROM s WHERE NOT s.valid)
+    INTO moved, queued, invalid;
+    IF invalid > 0 THEN
+        -- Only a writer that skipped the checks makes one; it could never be delivered.
+        RAISE WARNING 'webhook_signal_fan_out: dropped % signals that break the queue''s rules', invalid;
+    END IF;
     IF queued > 0 AND EXISTS (SELECT FROM webhook_delivery_waiter WHERE pid <> pg_backend_pid()) THEN
         PERFORM pg_notify('webhookd_delivery', '');
     END IF;

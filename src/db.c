@@ -142,7 +142,7 @@ static const struct {
 	const char *sql;
 	int nparams;
 	bool write;  /* never retried: the first attempt may have committed before the connection broke */
-	bool wakes_deliverers;  /* its commit may give the delivery daemons work (migrations/0012) */
+	bool announces_itself;  /* a write that leaves nothing for webhookd_notify_pending() (migrations/0012) */
 } db_statements[DB_STMT_COUNT] = {
 	[DB_STMT_ASSOCIATE_LOGIN] = { "associate_login",
 	    "SELECT associate_id, password_hash, deleted FROM associate WHERE lower(name) = lower($1)", 1, false },
@@ -179,10 +179,9 @@ static const struct {
 	    "'timezones', (SELECT coalesce(json_agg(json_build_object('code', code, 'id', timezone_id, "
 	    "'iana', iana)), '[]') FROM timezone))::text", 0, false },
 	[DB_STMT_PING] = { "ping", "SELECT 1", 0, false },
-	/* What the last write left to announce (migrations/0010), and whether to wake a waiting
-	 * delivery daemon (0012): pipelined behind every write of a connection that announces after
-	 * commit. Not marked a write: it must not recurse. */
-	[DB_STMT_NOTIFY_PENDING] = { "notify_pending", "SELECT webhookd_notify_pending($1::boolean)", 1, false },
+	/* What the last write left to announce (migrations/0010): pipelined behind every write of a
+	 * connection that announces after commit. Not marked a write: it must not recurse. */
+	[DB_STMT_NOTIFY_PENDING] = { "notify_pending", "SELECT webhookd_notify_pending()", 0, false },
 	[DB_STMT_WEBHOOK_GET] = { "webhook_get",
 	    "SELECT " WEBHOOK_COLUMNS "FROM webhook w " WEBHOOK_JOINS
 	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
@@ -232,12 +231,11 @@ static const struct {
 	    "coalesce(u.consecutive_errors, 0), (extract(epoch FROM u.last_error_at) * 1000000)::bigint, "
 	    "coalesce(u.last_error, '') FROM webhook w LEFT JOIN webhook_usage u USING (webhook_id) "
 	    "WHERE ($1::integer IS NULL OR w.webhook_id = $1) AND " WEBHOOK_VISIBLE(2) "ORDER BY w.webhook_id", 2, false },
-	/* Into the inbox the delivery daemons fan out (migrations/0012). json, not jsonb: FieldValues
-	 * go out as the client sent them, members in order and numbers as written (jsonb would sort,
-	 * fold and expand them). RETURNING: db_query takes rows. */
+	/* Into the inbox the delivery daemons fan out, waking one that waits (migrations/0012). json,
+	 * not jsonb: FieldValues go out as the client sent them, members in order and numbers as
+	 * written (jsonb would sort, fold and expand them). */
 	[DB_STMT_WEBHOOK_SIGNAL] = { "webhook_signal",
-	    "INSERT INTO webhook_signal (event, primary_key, data, changed_by) VALUES ($1, $2, $3::json, $4) "
-	    "RETURNING signal_id", 4, true, true },
+	    "SELECT webhook_signal_event($1, $2, $3::json, $4)", 4, true, true },
 	/* webhook_signal_fan_out (migrations/0012): the oldest signals into the queue. */
 	[DB_STMT_SIGNAL_FAN_OUT] = { "signal_fan_out", "SELECT webhook_signal_fan_out($1)", 1, true },
 	/* webhook_delivery_wait (migrations/0012): this daemon waits for a NOTIFY, or is busy. */
@@ -511,13 +509,12 @@ db_exec_then_announce(struct db *db, enum db_statement stmt, const char *const *
 	PGconn *conn = db->conn;
 	PGresult *res = NULL, *r;
 	int syncs = 0, idle = 0;
-	const char *wake = db_statements[stmt].wakes_deliverers ? "t" : "f";
 
 	if (PQenterPipelineMode(conn) != 1)
 		return PQexecPrepared(conn, db_statements[stmt].name, db_statements[stmt].nparams, params, NULL, NULL, 0);
 	if (PQsendQueryPrepared(conn, db_statements[stmt].name, db_statements[stmt].nparams, params, NULL, NULL, 0) != 1 ||
 	    PQpipelineSync(conn) != 1 ||
-	    PQsendQueryPrepared(conn, db_statements[DB_STMT_NOTIFY_PENDING].name, 1, &wake, NULL, NULL, 0) != 1 ||
+	    PQsendQueryPrepared(conn, db_statements[DB_STMT_NOTIFY_PENDING].name, 0, NULL, NULL, NULL, 0) != 1 ||
 	    PQpipelineSync(conn) != 1)
 		syncs = 2;  /* nothing more will come: the connection is gone (PQstatus tells below) */
 	/* The write's result, a NULL, a Sync; the announcement's result, a NULL, a Sync. */
@@ -592,7 +589,8 @@ db_query(struct db *db, enum db_statement stmt, const char *const *params, PGres
 
 		if (!db_ensure_connected(db))
 			return DB_UNAVAILABLE;
-		res = db->notify_after_commit && db_statements[stmt].write ? db_exec_then_announce(db, stmt, params) :
+		res = db->notify_after_commit && db_statements[stmt].write && !db_statements[stmt].announces_itself ?
+		    db_exec_then_announce(db, stmt, params) :
 		    PQexecPrepared(db->conn, db_statements[stmt].name, db_statements[stmt].nparams, params, NULL, NULL, 0);
 		r = db_judge(db, stmt, res, &retry);
 		if (r == DB_OK) {

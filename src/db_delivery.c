@@ -92,15 +92,18 @@ db_signal_fan_out(struct db *db, int limit, int *moved)
 }
 
 enum db_result
-db_delivery_wait(struct db *db, bool waiting)
+db_delivery_wait(struct db *db, bool waiting, bool *done)
 {
 	const char *params[1] = { waiting ? "t" : "f" };
 	PGresult *res;
 	enum db_result r = db_query_row(db, DB_STMT_DELIVERY_WAIT, params, &res);
 
-	if (r == DB_OK)
-		PQclear(res);
-	return r;
+	*done = false;
+	if (r != DB_OK)
+		return r;
+	*done = db_bool(res, 0, 0);
+	PQclear(res);
+	return DB_OK;
 }
 
 enum db_result

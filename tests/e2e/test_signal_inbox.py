@@ -162,6 +162,23 @@ def test_a_signal_wakes_only_a_waiting_daemon(quiet, rx):
         conn.close()
 
 
+def test_a_daemon_cannot_say_it_waits_while_a_signal_is_being_made(quiet):
+    """The lock that makes the wake-up safe: a daemon's row never appears between a signal's
+    look for waiters and its commit; the daemon looks again instead."""
+    stack = quiet
+    signaller = psycopg2.connect(stack.dsn())
+    try:
+        with signaller.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock_shared(hashtext('webhook_delivery_waiter'))")
+            assert stack.sql("SELECT webhook_delivery_wait(true)") == [(False,)]
+            assert stack.sql("SELECT count(*) FROM webhook_delivery_waiter") == [(0,)]
+        signaller.commit()
+    finally:
+        signaller.close()
+    assert stack.sql("SELECT webhook_delivery_wait(true)") == [(True,)]
+    assert stack.sql("SELECT count(*) FROM webhook_delivery_waiter") == [(1,)]
+
+
 def test_sessions_that_are_gone_leave_the_waiters(quiet):
     stack = quiet
     gone = psycopg2.connect(stack.dsn())
