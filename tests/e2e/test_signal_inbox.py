@@ -8,8 +8,9 @@ What is proven:
   3. SignalEvent sends a NOTIFY only when a daemon says it waits (webhook_delivery_waiter), after
      its commit; sessions that are gone leave the waiters on the next change.
   4. With a real daemon: it says it waits when it has nothing to do, each of a series of events
-     one at a time is delivered without waiting for the daemon's idle timer, and a burst from
-     several clients arrives once each.
+     one at a time is delivered without waiting for the daemon's idle timer, a burst from
+     several clients arrives once each, and an event comes through at once while another
+     waits for a slow target.
 
 A module stack without its delivery daemon serves 1 to 3 (the fan-out is called as a daemon calls
 it); 4 starts one of its own.
@@ -33,6 +34,8 @@ from test_delivery_faults import FAULTS, Deliverd
 # before that was announced, not found by the timer. Not a speed test: the bound is 2,000 times
 # what a wake-up takes on this machine.
 WOKEN_WITHIN_S = 2.5
+# Slower than that, within the delivery timeout of FAULTS (3 s).
+SLOW_ANSWER_S = 2.8
 
 
 @pytest.fixture(scope="module")
@@ -227,5 +230,27 @@ def test_a_daemon_waits_when_idle_and_is_woken_for_each_event(quiet, rx):
         assert sorted(json.loads(r.body)["PrimaryKey"] for r in got) == expected
         until(lambda: stack.sql(waiting)[0][0] == 1, what="the daemon to wait again")
         assert stack.sql("SELECT count(*) FROM webhook_signal") == [(0,)]
+    finally:
+        daemon.stop()
+
+
+def test_a_daemon_busy_with_a_slow_target_still_takes_new_events_at_once(quiet, rx):
+    """A busy daemon is sent no NOTIFY: it looks again by itself a moment after a claim that
+    brought deliveries, finds nothing more, and says it waits, while the slow attempt goes on."""
+    stack = quiet
+    slow_event, fast_event = unique("slow.") + ".created", unique("fast.") + ".created"
+    slow_path, fast_path = unique("/inbox-slow-"), unique("/inbox-fast-")
+    save_hook(stack, rx.url(slow_path), [slow_event])
+    save_hook(stack, rx.url(fast_path), [fast_event])
+    rx.respond(slow_path, delay=SLOW_ANSWER_S)
+    daemon = Deliverd(stack).start()
+    try:
+        signal(stack, slow_event, 1)
+        wait_deliveries(rx, slow_path, 1)  # the slow attempt is in flight from here on
+        signalled = time.monotonic()
+        signal(stack, fast_event, 2)
+        wait_deliveries(rx, fast_path, 1, timeout=WOKEN_WITHIN_S)
+        assert time.monotonic() - signalled < WOKEN_WITHIN_S, "the fast event waited for the slow one"
+        assert stack.sql("SELECT count(*) FROM webhook_attempt WHERE event = %s", (slow_event,)) == [(0,)]
     finally:
         daemon.stop()
