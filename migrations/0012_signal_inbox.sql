@@ -33,7 +33,8 @@ CREATE TABLE webhook_signal (
     topic        text,
     -- No CHECK here, unlike the queue: a check is a tenth of the cost of this INSERT, and both
     -- writers check first (webhookd's hookparse.c, webhook_signal_topic below). The fan-out holds
-    -- each signal to the queue's rules, so that a row breaking them cannot stop it.
+    -- each signal to the queue's rules, so that a row breaking them cannot stop it (an event name
+    -- that breaks them matches no webhook anyway: Events follow the same rules).
     event        text NOT NULL,
     primary_key  integer NOT NULL,
     data         json,

@@ -120,6 +120,27 @@ def test_the_fan_out_keeps_signal_order_and_its_limit(quiet, rx):
     assert rows == [(pk, h) for pk in range(1, 6) for h in hooks]
 
 
+def test_the_fan_out_drops_signals_that_break_the_queues_rules(quiet, rx):
+    """Rows only a writer skipping the checks could make: dropped with a WARNING, never blocking
+    the signals behind them."""
+    stack = quiet
+    event = unique("rules.") + ".created"
+    hook = save_hook(stack, rx.url(unique("/inbox-rules-")), [event])["WebhookId"]
+    stack.sql("INSERT INTO webhook_signal (event, primary_key, data) VALUES (%s, 1, '[1]'), (%s, 2, '{\"ok\": 1}'), "
+              "('bad event', 3, NULL)", (event, event))
+    conn = psycopg2.connect(stack.dsn())
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT webhook_signal_fan_out(10)")
+            assert cur.fetchone() == (3,)
+        conn.commit()
+        assert any("dropped 2 signals that break the queue's rules" in n for n in conn.notices), conn.notices
+    finally:
+        conn.close()
+    assert stack.sql("SELECT webhook_id, primary_key, data::text FROM webhook_delivery") == [(hook, 2, '{"ok": 1}')]
+    assert stack.sql("SELECT count(*) FROM webhook_signal") == [(0,)]
+
+
 def test_one_daemon_fans_out_at_a_time(quiet, rx):
     stack = quiet
     event = unique("lock.") + ".created"
