@@ -153,19 +153,9 @@ BEGIN
 END
 $$;
 
--- A signal waiting in the inbox is due at once.
-CREATE OR REPLACE FUNCTION webhook_delivery_next_due() RETURNS bigint
+-- A signal waiting in the inbox is due at once; otherwise the queue decides (0009).
+ALTER FUNCTION webhook_delivery_next_due() RENAME TO webhook_delivery_next_due_queued;
+CREATE FUNCTION webhook_delivery_next_due() RETURNS bigint
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    WITH full_hooks AS (
-        SELECT coalesce(array_agg(w.webhook_id), '{}') AS ids FROM webhook w
-        JOIN webhook_delivery_state s ON s.webhook_id = w.webhook_id
-        WHERE w.max_in_flight IS NOT NULL AND w.state = 1
-          AND (SELECT count(*) FROM webhook_delivery l
-               WHERE l.delivery_id = ANY (s.leased) AND l.leased_until > clock_timestamp()) >= w.max_in_flight)
-    SELECT CASE WHEN EXISTS (SELECT FROM webhook_signal) THEN 0 ELSE (
-        SELECT (extract(epoch FROM min(greatest(d.due_at, coalesce(d.leased_until, d.due_at))) - clock_timestamp())
-                * 1000)::bigint
-        FROM webhook_delivery d JOIN webhook w ON w.webhook_id = d.webhook_id, full_hooks f
-        WHERE w.state = 1 AND (d.leased_until IS NOT NULL OR d.webhook_id <> ALL (f.ids))
-          AND (NOT w.ordered OR webhook_delivery_in_turn(d.webhook_id, d.primary_key, d.delivery_id))) END
+    SELECT CASE WHEN EXISTS (SELECT FROM webhook_signal) THEN 0 ELSE webhook_delivery_next_due_queued() END
 $$;

@@ -28,8 +28,10 @@ import hashlib
 import hmac
 import http.server
 import json
+import os
 import re
 import secrets
+import signal as signals
 import time
 import uuid
 
@@ -273,6 +275,13 @@ def leaked_secrets(stack):
 
 def deliverd_pid(stack):
     return int((stack.dir / "deliverd.pid").read_text().strip())
+
+
+def stop_stack_deliverd(stack):
+    """Stops the stack's own delivery daemon (a test module runs its own, or none)."""
+    pid = deliverd_pid(stack)
+    os.kill(pid, signals.SIGTERM)
+    until(lambda: not pid_alive(pid), what="the stack's webhook-deliverd to stop")
 
 
 def deliverd_log_tail(stack, n=1500):

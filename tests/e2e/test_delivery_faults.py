@@ -26,7 +26,7 @@ from e2e_support import basic, fcgi_exchange, fcgi_request, pid_alive, private_s
 from test_scale_out import Cluster
 from test_delivery import (  # noqa: F401 - arrival_times, rx_server and rx are fixtures
     arrival_times, attempts, deliverd_pid, deliveries, leaked_secrets, queued, rx, rx_server, save_hook,
-    signal as signal_event, state, unique, until, usage, wait_deliveries)
+    signal as signal_event, state, stop_stack_deliverd, unique, until, usage, wait_deliveries)
 
 FAULTS = {
     "WEBHOOKD_DELIVERY_RETRY_DELAYS_MS": "100",
@@ -138,9 +138,7 @@ class Daemons:
 def fstack():
     with private_stack("webhookd-delivery-faults-", "fay", FAULTS) as s:
         # The stack's own delivery daemon makes way for the module's.
-        pid = deliverd_pid(s)
-        os.kill(pid, signal.SIGTERM)
-        until(lambda: not pid_alive(pid), what="the stack's webhook-deliverd to stop")
+        stop_stack_deliverd(s)
         s.daemons = Daemons(s)
         s.daemons.start_main()
         try:

@@ -16,18 +16,16 @@ A module stack without its delivery daemon serves 1 to 3 (the fan-out is called 
 it); 4 starts one of its own.
 """
 import json
-import os
 import select
-import signal as signals
 import threading
 import time
 
 import psycopg2
 import pytest
 
-from e2e_support import pid_alive, private_stack
+from e2e_support import private_stack
 from test_delivery import (  # noqa: F401 - arrival_times, rx_server and rx are fixtures
-    arrival_times, deliverd_pid, deliveries, rx, rx_server, save_hook, signal, unique, until, wait_deliveries)
+    arrival_times, rx, rx_server, save_hook, signal, stop_stack_deliverd, unique, until, wait_deliveries)
 from test_delivery_faults import FAULTS, Deliverd
 
 # The daemon looks at the queue by itself every 5 s (ENGINE_IDLE_MS): an event that arrives well
@@ -41,9 +39,7 @@ SLOW_ANSWER_S = 2.8
 @pytest.fixture(scope="module")
 def inbox():
     with private_stack("webhookd-signal-inbox-", "ivy", FAULTS) as s:
-        pid = deliverd_pid(s)
-        os.kill(pid, signals.SIGTERM)
-        until(lambda: not pid_alive(pid), what="the stack's webhook-deliverd to stop")
+        stop_stack_deliverd(s)
         until(lambda: s.sql("SELECT count(*) FROM webhook_delivery_waiter WHERE pid <> pg_backend_pid() AND pid IN "
                             "(SELECT pid FROM pg_stat_activity)")[0][0] == 0, what="the daemon's session to end")
         yield s
