@@ -137,33 +137,39 @@ db_health_record(bool ok, bool probe, const char *reason)
 /* An attempt that succeeded: a 2xx answer (src/delivery.c). */
 #define LOG_SUCCEEDED "coalesce(status BETWEEN 200 AND 299, false)"
 
+/* What a statement does to the database. */
+enum db_access {
+	DB_READ,
+	DB_WRITE,            /* never retried: the first attempt may have committed before the connection broke */
+	DB_WRITE_ANNOUNCED,  /* a write whose function announces it itself (migrations/0012): nothing pipelined after */
+};
+
 static const struct {
 	const char *name;
 	const char *sql;
 	int nparams;
-	bool write;  /* never retried: the first attempt may have committed before the connection broke */
-	bool announces_itself;  /* a write that leaves nothing for webhookd_notify_pending() (migrations/0012) */
+	enum db_access access;
 } db_statements[DB_STMT_COUNT] = {
 	[DB_STMT_ASSOCIATE_LOGIN] = { "associate_login",
-	    "SELECT associate_id, password_hash, deleted FROM associate WHERE lower(name) = lower($1)", 1, false },
+	    "SELECT associate_id, password_hash, deleted FROM associate WHERE lower(name) = lower($1)", 1, DB_READ },
 	/* A stored hash of an older scheme, replaced after a good login, only if nobody changed it meanwhile. */
 	[DB_STMT_ASSOCIATE_REHASH] = { "associate_rehash",
 	    "UPDATE associate SET password_hash = $3 WHERE associate_id = $1 AND password_hash = $2 "
-	    "RETURNING associate_id", 3, true },
+	    "RETURNING associate_id", 3, DB_WRITE },
 	/* expires_us is microseconds since the epoch, for the credential cache. */
 	[DB_STMT_TOKEN_LOGIN] = { "token_login",
 	    "SELECT c.associate_id, a.deleted, c.expires_at <= now(), c.revoked_at IS NOT NULL, '', "
 	    "(extract(epoch FROM c.expires_at) * 1000000)::bigint "
 	    "FROM credential c JOIN associate a USING (associate_id) "
-	    "WHERE c.token_sha256 = decode($2, 'hex') AND c.scheme = $1", 2, false },
+	    "WHERE c.token_sha256 = decode($2, 'hex') AND c.scheme = $1", 2, DB_READ },
 	[DB_STMT_SESSION_LOGIN] = { "session_login",
 	    "SELECT s.associate_id, a.deleted, s.expires_at <= now(), s.revoked_at IS NOT NULL, "
 	    "encode(s.xsrf_sha256, 'hex'), (extract(epoch FROM s.expires_at) * 1000000)::bigint "
 	    "FROM browser_session s JOIN associate a USING (associate_id) "
-	    "WHERE s.session_sha256 = decode($1, 'hex')", 1, false },
+	    "WHERE s.session_sha256 = decode($1, 'hex')", 1, DB_READ },
 	[DB_STMT_APPLICATION_GRANT] = { "application_grant",
 	    "SELECT webhook_access, revoked_at IS NOT NULL, application_id FROM application "
-	    "WHERE token_sha256 = decode($1, 'hex')", 1, false },
+	    "WHERE token_sha256 = decode($1, 'hex')", 1, DB_READ },
 	/* Everything refdata.c keeps in memory, as one JSON document in one round trip. */
 	[DB_STMT_REFERENCE_DATA] = { "reference_data",
 	    "SELECT json_build_object("
@@ -177,33 +183,33 @@ static const struct {
 	    "'cultures', (SELECT coalesce(json_agg(json_build_object('code', code, 'decimal', decimal_separator, "
 	    "'group', group_separator, 'date', date_pattern)), '[]') FROM culture), "
 	    "'timezones', (SELECT coalesce(json_agg(json_build_object('code', code, 'id', timezone_id, "
-	    "'iana', iana)), '[]') FROM timezone))::text", 0, false },
-	[DB_STMT_PING] = { "ping", "SELECT 1", 0, false },
+	    "'iana', iana)), '[]') FROM timezone))::text", 0, DB_READ },
+	[DB_STMT_PING] = { "ping", "SELECT 1", 0, DB_READ },
 	/* What the last write left to announce (migrations/0010): pipelined behind every write of a
 	 * connection that announces after commit. Not marked a write: it must not recurse. */
-	[DB_STMT_NOTIFY_PENDING] = { "notify_pending", "SELECT webhookd_notify_pending()", 0, false },
+	[DB_STMT_NOTIFY_PENDING] = { "notify_pending", "SELECT webhookd_notify_pending()", 0, DB_READ },
 	[DB_STMT_WEBHOOK_GET] = { "webhook_get",
 	    "SELECT " WEBHOOK_COLUMNS "FROM webhook w " WEBHOOK_JOINS
-	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
+	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, DB_READ },
 	/* The name matches case-insensitively, as on SQL Server's default collation; event names
 	 * are identifiers and match exactly, through the GIN index. */
 	[DB_STMT_WEBHOOK_LIST] = { "webhook_list",
 	    "SELECT " WEBHOOK_COLUMNS "FROM webhook w " WEBHOOK_JOINS
 	    "WHERE " WEBHOOK_VISIBLE(1) "AND ($2::text IS NULL OR lower(w.name) = lower($2)) "
 	    "AND ($3::text IS NULL OR w.events @> ARRAY[$3::text]) AND ($4::smallint IS NULL OR w.state = $4) "
-	    "ORDER BY w.webhook_id", 4, false },
+	    "ORDER BY w.webhook_id", 4, DB_READ },
 	/* Every webhook, for the snapshot (hookcache.h): with lower(name) as webhook_list folds it,
 	 * and whether lower() folds ASCII as C does (an InitPlan, computed once). */
 	[DB_STMT_WEBHOOK_ALL] = { "webhook_all",
 	    "SELECT " WEBHOOK_COLUMNS ", lower(w.name), (SELECT lower(a) = translate(a, "
 	    "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') FROM (SELECT string_agg(chr(c), '' "
 	    "ORDER BY c) AS a FROM generate_series(1, 127) AS c) AS ascii) FROM webhook w " WEBHOOK_JOINS
-	    "ORDER BY w.webhook_id", 0, false },
+	    "ORDER BY w.webhook_id", 0, DB_READ },
 	[DB_STMT_WEBHOOK_INSERT] = { "webhook_insert",
 	    "WITH w AS (INSERT INTO webhook (name, events, target_url, secret, state, type, headers, properties, "
 	    "registered_associate_id, updated_associate_id, application_id) "
 	    "VALUES ($1, string_to_array($2, ','), $3, $4, $5, $6, $7::json, $8::json, $9, $9, $10) RETURNING *) "
-	    "SELECT " WEBHOOK_COLUMNS "FROM w " WEBHOOK_JOINS, 10, true },
+	    "SELECT " WEBHOOK_COLUMNS "FROM w " WEBHOOK_JOINS, 10, DB_WRITE },
 	/* Replaces a visible row, only over the version the caller read ($12) and only when it is
 	 * unmodified since a time ($13), when those are given. A Secret changed from one value to
 	 * another keeps the old one as the previous secret for $14 seconds (0: not at all); an
@@ -218,88 +224,88 @@ static const struct {
 	    "WHEN $14::integer > 0 AND w.secret <> '' AND $5 <> '' THEN now() + make_interval(secs => $14) END "
 	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(11) "AND ($12::bigint IS NULL OR w.updated_count = $12) "
 	    "AND " WEBHOOK_UNMODIFIED(13) "RETURNING w.*) "
-	    "SELECT " WEBHOOK_COLUMNS "FROM w " WEBHOOK_JOINS, 14, true },
+	    "SELECT " WEBHOOK_COLUMNS "FROM w " WEBHOOK_JOINS, 14, DB_WRITE },
 	[DB_STMT_WEBHOOK_DELETE] = { "webhook_delete",
 	    "DELETE FROM webhook w WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2) "AND " WEBHOOK_UNMODIFIED(3)
-	    "RETURNING w.webhook_id", 3, true },
+	    "RETURNING w.webhook_id", 3, DB_WRITE },
 	[DB_STMT_WEBHOOK_LAST_ERROR] = { "webhook_last_error",
 	    "SELECT coalesce(u.last_error, '') FROM webhook w LEFT JOIN webhook_usage u USING (webhook_id) "
-	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
+	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, DB_READ },
 	/* One webhook's counters ($1), or every visible webhook's (NULL), zero before its first delivery. */
 	[DB_STMT_WEBHOOK_USAGE] = { "webhook_usage",
 	    "SELECT w.webhook_id, coalesce(u.total_calls, 0), coalesce(u.total_errors, 0), "
 	    "coalesce(u.consecutive_errors, 0), (extract(epoch FROM u.last_error_at) * 1000000)::bigint, "
 	    "coalesce(u.last_error, '') FROM webhook w LEFT JOIN webhook_usage u USING (webhook_id) "
-	    "WHERE ($1::integer IS NULL OR w.webhook_id = $1) AND " WEBHOOK_VISIBLE(2) "ORDER BY w.webhook_id", 2, false },
+	    "WHERE ($1::integer IS NULL OR w.webhook_id = $1) AND " WEBHOOK_VISIBLE(2) "ORDER BY w.webhook_id", 2, DB_READ },
 	/* Into the inbox the delivery daemons fan out, waking one that waits (migrations/0012). json,
 	 * not jsonb: FieldValues go out as the client sent them, members in order and numbers as
 	 * written (jsonb would sort, fold and expand them). */
 	[DB_STMT_WEBHOOK_SIGNAL] = { "webhook_signal",
-	    "SELECT webhook_signal_event($1, $2, $3::json, $4)", 4, true, true },
+	    "SELECT webhook_signal_event($1, $2, $3::json, $4)", 4, DB_WRITE_ANNOUNCED },
 	/* webhook_signal_fan_out (migrations/0012): the oldest signals into the queue. */
-	[DB_STMT_SIGNAL_FAN_OUT] = { "signal_fan_out", "SELECT webhook_signal_fan_out($1)", 1, true },
+	[DB_STMT_SIGNAL_FAN_OUT] = { "signal_fan_out", "SELECT webhook_signal_fan_out($1)", 1, DB_WRITE },
 	/* webhook_delivery_wait (migrations/0012): this daemon waits for a NOTIFY, or is busy. */
-	[DB_STMT_DELIVERY_WAIT] = { "delivery_wait", "SELECT webhook_delivery_wait($1::boolean)", 1, true },
+	[DB_STMT_DELIVERY_WAIT] = { "delivery_wait", "SELECT webhook_delivery_wait($1::boolean)", 1, DB_WRITE },
 	/* webhook_delivery_claim (migrations/0009): due deliveries, paced per webhook's controls. */
 	[DB_STMT_DELIVERY_CLAIM] = { "delivery_claim",
-	    "SELECT * FROM webhook_delivery_claim($1, $2, $3, $4, $5)", 5, true },
+	    "SELECT * FROM webhook_delivery_claim($1, $2, $3, $4, $5)", 5, DB_WRITE },
 	/* webhook_delivery_record_batch (migrations/0011): the attempts one loop turn finished. */
 	[DB_STMT_DELIVERY_RECORD_BATCH] = { "delivery_record_batch",
-	    "SELECT webhook_delivery_record_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", 12, true },
+	    "SELECT webhook_delivery_record_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", 12, DB_WRITE },
 	/* RETURNING: db_query takes rows, and a bare UPDATE's answer would read as a failure. */
 	[DB_STMT_DELIVERY_RELEASE] = { "delivery_release",
 	    "UPDATE webhook_delivery SET leased_until = NULL, leased_by = NULL "
-	    "WHERE leased_by = $1 AND delivery_id = ANY ($2::bigint[]) RETURNING delivery_id", 2, true },
+	    "WHERE leased_by = $1 AND delivery_id = ANY ($2::bigint[]) RETURNING delivery_id", 2, DB_WRITE },
 	/* Milliseconds until a daemon has something to claim; NULL when nothing waits. */
-	[DB_STMT_DELIVERY_NEXT_DUE] = { "delivery_next_due", "SELECT webhook_delivery_next_due()", 0, false },
+	[DB_STMT_DELIVERY_NEXT_DUE] = { "delivery_next_due", "SELECT webhook_delivery_next_due()", 0, DB_READ },
 	/* Due deliveries and signals not fanned out yet; how long the oldest of them has waited. */
 	[DB_STMT_DELIVERY_QUEUE] = { "delivery_queue",
 	    "SELECT q.n + s.n, greatest(q.oldest, s.oldest) FROM "
 	    "(SELECT count(*) AS n, coalesce((extract(epoch FROM clock_timestamp() - min(due_at)) * 1000)::bigint, 0) "
 	    "AS oldest FROM webhook_delivery WHERE due_at <= clock_timestamp()) q, "
 	    "(SELECT count(*) AS n, coalesce((extract(epoch FROM clock_timestamp() - min(signalled_at)) * 1000)::bigint, "
-	    "0) AS oldest FROM webhook_signal) s", 0, false },
+	    "0) AS oldest FROM webhook_signal) s", 0, DB_READ },
 	[DB_STMT_LOG_WEBHOOK_STATE] = { "log_webhook_state",
-	    "SELECT w.state FROM webhook w WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
+	    "SELECT w.state FROM webhook w WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, DB_READ },
 	/* Pending and finished events in one listing (migrations/0008): one snapshot sees an event
 	 * in exactly one of the two tables. Keyset on delivery_id: new events never shift a page. */
 	[DB_STMT_LOG_EVENTS] = { "log_events",
 	    "SELECT " LOG_EVENT_COLUMNS("") "FROM webhook_event_log WHERE webhook_id = $1 "
-	    "AND ($2::text IS NULL OR outcome = $2) " LOG_PAGE("signalled_at", "delivery_id"), 6, false },
+	    "AND ($2::text IS NULL OR outcome = $2) " LOG_PAGE("signalled_at", "delivery_id"), 6, DB_READ },
 	[DB_STMT_LOG_EVENT] = { "log_event",
 	    "SELECT " LOG_EVENT_COLUMNS("") ", data::text FROM webhook_event_log WHERE webhook_id = $1 AND delivery_id = $2",
-	    2, false },
+	    2, DB_READ },
 	[DB_STMT_LOG_ATTEMPTS] = { "log_attempts",
 	    "SELECT " LOG_ATTEMPT_COLUMNS "FROM webhook_attempt WHERE webhook_id = $1 "
-	    "AND ($2::boolean IS NULL OR " LOG_SUCCEEDED " = $2) " LOG_PAGE("attempted_at", "attempt_id"), 6, false },
+	    "AND ($2::boolean IS NULL OR " LOG_SUCCEEDED " = $2) " LOG_PAGE("attempted_at", "attempt_id"), 6, DB_READ },
 	[DB_STMT_LOG_EVENT_ATTEMPTS] = { "log_event_attempts",
 	    "SELECT " LOG_ATTEMPT_COLUMNS "FROM webhook_attempt WHERE webhook_id = $1 AND delivery_id = $2 "
-	    "ORDER BY attempt_id", 2, false },
+	    "ORDER BY attempt_id", 2, DB_READ },
 	/* Hours by the epoch, not date_trunc, which would follow the session's time zone. */
 	[DB_STMT_LOG_ACTIVITY] = { "log_activity",
 	    "SELECT floor(extract(epoch FROM a.attempted_at) / 3600)::bigint * 3600, "
 	    "count(*) FILTER (WHERE " LOG_SUCCEEDED "), count(*) FILTER (WHERE NOT " LOG_SUCCEEDED ") "
 	    "FROM webhook_attempt a JOIN webhook w ON w.webhook_id = a.webhook_id "
 	    "WHERE a.attempted_at >= to_timestamp($3) AND ($1::integer IS NULL OR a.webhook_id = $1) "
-	    "AND " WEBHOOK_VISIBLE(2) "GROUP BY 1", 3, false },
+	    "AND " WEBHOOK_VISIBLE(2) "GROUP BY 1", 3, DB_READ },
 	[DB_STMT_LOG_RESEND] = { "log_resend",
 	    "SELECT r.result, " LOG_EVENT_COLUMNS("(r.ev).") "FROM webhook w "
 	    "CROSS JOIN LATERAL webhook_delivery_resend(w.webhook_id, $2) r "
-	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(3), 3, true },
+	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(3), 3, DB_WRITE },
 	[DB_STMT_LOG_RECOVER] = { "log_recover",
 	    "SELECT r.result, r.recovered, r.remaining FROM webhook w "
 	    "CROSS JOIN LATERAL webhook_delivery_recover(w.webhook_id, " LOG_TIME(2) ", $3) r "
-	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(4), 4, true },
-	[DB_STMT_LOG_PRUNE_AGE] = { "log_prune_age", "SELECT webhook_log_prune_age($1, $2)", 2, true },
+	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(4), 4, DB_WRITE },
+	[DB_STMT_LOG_PRUNE_AGE] = { "log_prune_age", "SELECT webhook_log_prune_age($1, $2)", 2, DB_WRITE },
 	[DB_STMT_LOG_PRUNE_ROWS] = { "log_prune_rows",
-	    "SELECT coalesce(o_webhook, 0), o_deleted FROM webhook_log_prune_rows($1, $2, $3)", 3, true },
+	    "SELECT coalesce(o_webhook, 0), o_deleted FROM webhook_log_prune_rows($1, $2, $3)", 3, DB_WRITE },
 	/* Probe (migrations/0009): the TooManyErrors webhooks to probe now, each to one daemon. */
-	[DB_STMT_PROBE_CLAIM] = { "probe_claim", "SELECT * FROM webhook_probe_claim($1)", 1, true },
+	[DB_STMT_PROBE_CLAIM] = { "probe_claim", "SELECT * FROM webhook_probe_claim($1)", 1, DB_WRITE },
 	/* A probe answered 2xx: Active again (the state trigger raises webhook.started). */
 	[DB_STMT_PROBE_ANSWERED] = { "probe_answered",
-	    "UPDATE webhook SET state = 1 WHERE webhook_id = $1 AND state = 3 AND probe RETURNING webhook_id", 1, true },
+	    "UPDATE webhook SET state = 1 WHERE webhook_id = $1 AND state = 3 AND probe RETURNING webhook_id", 1, DB_WRITE },
 	[DB_STMT_CONTROLS_GET] = { "controls_get",
-	    "SELECT " CONTROLS_COLUMNS "FROM webhook w WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, false },
+	    "SELECT " CONTROLS_COLUMNS "FROM webhook w WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2), 2, DB_READ },
 	/* Sets what is given: $3/$5 say whether RateLimit/MaxInFlight are given ($4/$6 NULL clears
 	 * them), a NULL $7/$8 keeps Ordered/Probe. Either limit given starts the pace afresh. */
 	[DB_STMT_CONTROLS_SET] = { "controls_set",
@@ -308,10 +314,10 @@ static const struct {
 	    "ordered = coalesce($7::boolean, w.ordered), probe = coalesce($8::boolean, w.probe) "
 	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2) "RETURNING w.*), "
 	    "repaced AS (SELECT webhook_delivery_repace(w.webhook_id) FROM w WHERE $3 OR $5) "
-	    "SELECT " CONTROLS_COLUMNS "FROM w LEFT JOIN repaced ON true", 8, true },
+	    "SELECT " CONTROLS_COLUMNS "FROM w LEFT JOIN repaced ON true", 8, DB_WRITE },
 	[DB_STMT_PREVIOUS_SECRET_DROP] = { "previous_secret_drop",
 	    "UPDATE webhook w SET previous_secret = NULL, previous_secret_until = NULL "
-	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2) "RETURNING w.webhook_id", 2, true },
+	    "WHERE w.webhook_id = $1 AND " WEBHOOK_VISIBLE(2) "RETURNING w.webhook_id", 2, DB_WRITE },
 };
 
 struct db *
@@ -582,14 +588,14 @@ enum db_result
 db_query(struct db *db, enum db_statement stmt, const char *const *params, PGresult **out)
 {
 	*out = NULL;
-	for (int attempt = 0; attempt < (db_statements[stmt].write ? 1 : 2); attempt++) {
+	for (int attempt = 0; attempt < (db_statements[stmt].access == DB_READ ? 2 : 1); attempt++) {
 		PGresult *res;
 		enum db_result r;
 		bool retry;
 
 		if (!db_ensure_connected(db))
 			return DB_UNAVAILABLE;
-		res = db->notify_after_commit && db_statements[stmt].write && !db_statements[stmt].announces_itself ?
+		res = db->notify_after_commit && db_statements[stmt].access == DB_WRITE ?
 		    db_exec_then_announce(db, stmt, params) :
 		    PQexecPrepared(db->conn, db_statements[stmt].name, db_statements[stmt].nparams, params, NULL, NULL, 0);
 		r = db_judge(db, stmt, res, &retry);
