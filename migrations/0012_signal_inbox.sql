@@ -101,7 +101,7 @@ BEGIN
     IF data IS NOT NULL AND json_typeof(data) <> 'object' THEN
         RAISE EXCEPTION 'webhook_signal: data must be a JSON object' USING ERRCODE = '22023';
     END IF;
-    IF event IS NULL OR NOT webhook_signal_valid(event, data) THEN
+    IF event IS NULL OR NOT webhook_signal_valid(event, NULL) THEN
         RAISE EXCEPTION 'webhook_signal: the event name must be 1 to 200 bytes without white space, control characters or commas'
             USING ERRCODE = '22023';
     END IF;
